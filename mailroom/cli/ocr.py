@@ -1,0 +1,1 @@
+"""``mailroom ocr`` — owned by the OCR work (issue 4)."""

@@ -1,0 +1,1 @@
+"""``mailroom route`` and ``mailroom routing ...`` — owned by the routing work (issue 5)."""
