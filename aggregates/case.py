@@ -1,0 +1,80 @@
+"""Case (Vorgang): the unit of work a department handles; one or more mail items."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from aggregates import ids
+
+
+class CaseError(Exception):
+    pass
+
+
+class CaseClosedError(CaseError):
+    pass
+
+
+class Case(Aggregate):
+    class Opened(Aggregate.Created):
+        reference: str
+        department_id: str
+        subject: str
+        party: str
+        opened_at: datetime
+        first_item_id: UUID
+        service_key: str | None
+
+    class ItemAttached(Aggregate.Event):
+        item_id: UUID
+
+    class Closed(Aggregate.Event):
+        closed_at: datetime
+        outcome: str
+
+    @staticmethod
+    def create_id(first_item_id: UUID) -> UUID:
+        return ids.case_id_for_first_item(first_item_id)
+
+    @event(Opened)
+    def __init__(
+        self,
+        reference: str,
+        department_id: str,
+        subject: str,
+        party: str,
+        opened_at: datetime,
+        first_item_id: UUID,
+        service_key: str | None = None,
+    ) -> None:
+        self.reference = reference
+        self.department_id = department_id
+        self.subject = subject
+        self.party = party
+        self.opened_at = opened_at
+        self.service_key = service_key
+        self.item_ids = [first_item_id]
+        self.closed = False
+
+    def attach_item(self, item_id: UUID) -> None:
+        if self.closed:
+            raise CaseClosedError(f"case {self.reference} is closed")
+        if item_id in self.item_ids:
+            return
+        self._item_attached(item_id=item_id)
+
+    @event(ItemAttached)
+    def _item_attached(self, item_id: UUID) -> None:
+        self.item_ids.append(item_id)
+
+    def close(self, closed_at: datetime, outcome: str) -> None:
+        if self.closed:
+            raise CaseClosedError(f"case {self.reference} is already closed")
+        self._closed(closed_at=closed_at, outcome=outcome)
+
+    @event(Closed)
+    def _closed(self, closed_at: datetime, outcome: str) -> None:
+        self.closed = True

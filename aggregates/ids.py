@@ -1,0 +1,21 @@
+"""Deterministic ids for natural keys, so a retried intake is the same item, not a second one."""
+
+from uuid import UUID, uuid5
+
+NAMESPACE = UUID("6f1c2a5e-6d1e-4c3b-9a55-2b1f0c7d9e41")
+
+
+def mail_item_id(channel: str, idempotency_key: str) -> UUID:
+    return uuid5(NAMESPACE, f"mail-item:{channel}:{idempotency_key}")
+
+
+def case_id_for_first_item(item_id: UUID) -> UUID:
+    return uuid5(NAMESPACE, f"case:{item_id}")
+
+
+def reference_index_id(reference: str) -> UUID:
+    return uuid5(NAMESPACE, f"reference:{reference}")
+
+
+def station_id(token_hash: str) -> UUID:
+    return uuid5(NAMESPACE, f"station:{token_hash}")

@@ -1,0 +1,182 @@
+"""MailItem: one incoming item — a portal submission or a scanned letter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from aggregates import ids
+from aggregates.values import Document, PageText, RoutingCandidate, Submission
+
+
+class MailItemError(ValueError):
+    """A command does not fit the item's current state."""
+
+
+class AlreadyRoutedError(MailItemError):
+    pass
+
+
+class AlreadyAttachedError(MailItemError):
+    pass
+
+
+class ItemStatus(StrEnum):
+    RECEIVED = "received"
+    ROUTED = "routed"
+    TRIAGE = "triage"
+
+
+class MailItem(Aggregate):
+    """Stored event classes: never rename them; evolve with class_version and upcasters."""
+
+    class Received(Aggregate.Created):
+        channel: str
+        intake_key: str
+        reference: str
+        received_at: datetime
+        documents: list[Document]
+        access_code_hash: str
+        request_fingerprint: str
+        submission: Submission | None
+        station_id: UUID | None
+
+    class TextExtracted(Aggregate.Event):
+        blob_key: str
+        method: str
+        pages: list[PageText]
+
+    class ExtractionFailed(Aggregate.Event):
+        blob_key: str
+        reason: str
+
+    class Routed(Aggregate.Event):
+        department_id: str
+        method: str
+        confidence: float
+        explanation: str
+
+    class SentToTriage(Aggregate.Event):
+        reason: str
+        candidates: list[RoutingCandidate]
+        warnings: list[str]
+
+    class Rerouted(Aggregate.Event):
+        from_department_id: str | None
+        department_id: str
+        rerouted_by: str
+        note: str
+
+    class AttachedToCase(Aggregate.Event):
+        case_id: UUID
+        case_reference: str
+
+    @staticmethod
+    def create_id(channel: str, intake_key: str) -> UUID:
+        return ids.mail_item_id(channel, intake_key)
+
+    @event(Received)
+    def __init__(
+        self,
+        channel: str,
+        intake_key: str,
+        reference: str,
+        received_at: datetime,
+        documents: list[Document],
+        access_code_hash: str,
+        request_fingerprint: str,
+        submission: Submission | None = None,
+        station_id: UUID | None = None,
+    ) -> None:
+        self.reference = reference
+        self.channel = channel
+        self.received_at = received_at
+        self.documents = documents
+        self.access_code_hash = access_code_hash
+        self.request_fingerprint = request_fingerprint
+        self.submission = submission
+        self.station_id = station_id
+        self.status = ItemStatus.RECEIVED
+        self.department_id: str | None = None
+        self.case_id: UUID | None = None
+        self.texts: dict[str, list[PageText]] = {}
+        self.extraction_failures: dict[str, str] = {}
+
+    # -- text ---------------------------------------------------------------------------
+
+    def record_text(self, blob_key: str, method: str, pages: list[PageText]) -> None:
+        if blob_key not in {d.blob_key for d in self.documents}:
+            raise MailItemError(f"item has no document {blob_key}")
+        self._text_extracted(blob_key=blob_key, method=method, pages=pages)
+
+    @event(TextExtracted)
+    def _text_extracted(self, blob_key: str, method: str, pages: list[PageText]) -> None:
+        self.texts[blob_key] = pages
+
+    def record_extraction_failure(self, blob_key: str, reason: str) -> None:
+        self._extraction_failed(blob_key=blob_key, reason=reason)
+
+    @event(ExtractionFailed)
+    def _extraction_failed(self, blob_key: str, reason: str) -> None:
+        self.extraction_failures[blob_key] = reason
+
+    # -- routing ------------------------------------------------------------------------
+
+    def route(self, department_id: str, method: str, confidence: float, explanation: str) -> None:
+        if self.status is ItemStatus.ROUTED:
+            raise AlreadyRoutedError(f"{self.reference} is already routed")
+        self._routed(
+            department_id=department_id,
+            method=method,
+            confidence=confidence,
+            explanation=explanation,
+        )
+
+    @event(Routed)
+    def _routed(self, department_id: str, method: str, confidence: float, explanation: str) -> None:
+        self.status = ItemStatus.ROUTED
+        self.department_id = department_id
+
+    def send_to_triage(
+        self, reason: str, candidates: list[RoutingCandidate], warnings: list[str]
+    ) -> None:
+        if self.status is ItemStatus.ROUTED:
+            raise AlreadyRoutedError(f"{self.reference} is already routed")
+        self._sent_to_triage(reason=reason, candidates=candidates, warnings=warnings)
+
+    @event(SentToTriage)
+    def _sent_to_triage(
+        self, reason: str, candidates: list[RoutingCandidate], warnings: list[str]
+    ) -> None:
+        self.status = ItemStatus.TRIAGE
+
+    def reroute(self, department_id: str, rerouted_by: str, note: str) -> None:
+        if department_id == self.department_id:
+            raise MailItemError(f"{self.reference} is already with {department_id}")
+        self._rerouted(
+            from_department_id=self.department_id,
+            department_id=department_id,
+            rerouted_by=rerouted_by,
+            note=note,
+        )
+
+    @event(Rerouted)
+    def _rerouted(
+        self, from_department_id: str | None, department_id: str, rerouted_by: str, note: str
+    ) -> None:
+        self.status = ItemStatus.ROUTED
+        self.department_id = department_id
+
+    # -- cases --------------------------------------------------------------------------
+
+    def attach_to_case(self, case_id: UUID, case_reference: str) -> None:
+        if self.case_id is not None:
+            raise AlreadyAttachedError(f"{self.reference} already belongs to a case")
+        self._attached_to_case(case_id=case_id, case_reference=case_reference)
+
+    @event(AttachedToCase)
+    def _attached_to_case(self, case_id: UUID, case_reference: str) -> None:
+        self.case_id = case_id

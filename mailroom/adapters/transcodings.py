@@ -1,0 +1,34 @@
+"""JSON transcodings so that the aggregates' value objects survive the event store."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from aggregates.values import Applicant, Document, PageText, RoutingCandidate, Submission
+
+
+class DataclassAsDict(Transcoding):
+    def __init__(self, cls: type[Any]) -> None:
+        self.type = cls
+        self.name = cls.__name__
+        self._tuple_fields = {
+            f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple")
+        }
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        values = {k: tuple(v) if k in self._tuple_fields else v for k, v in data.items()}
+        return self.type(**values)
+
+
+VALUE_OBJECTS = (Document, Applicant, Submission, PageText, RoutingCandidate)
+
+
+def register_value_objects(transcoder: JSONTranscoder) -> None:
+    for cls in VALUE_OBJECTS:
+        transcoder.register(DataclassAsDict(cls))

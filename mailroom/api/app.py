@@ -1,0 +1,49 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from mailroom.api.body_limit import BodySizeLimit
+from mailroom.api.errors import install_error_handlers
+from mailroom.api.routes import catalog, scans, status, submissions
+from mailroom.bootstrap import Mailroom, build
+from mailroom.config import Settings
+
+
+def create_app(mailroom: Mailroom | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the API around a composed mailroom (built from settings when not given)."""
+    owned = mailroom is None
+    mailroom = mailroom or build(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if owned:
+            mailroom.start()
+        try:
+            yield
+        finally:
+            if owned:
+                mailroom.stop()
+
+    app = FastAPI(
+        title="Mailroom",
+        summary="Digital mailroom of " + mailroom.catalog.city.name,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.mailroom = mailroom
+    install_error_handlers(app)
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(submissions.router)
+    api.include_router(scans.router)
+    api.include_router(status.router)
+    app.include_router(api)
+    app.include_router(catalog.router)
+    settings = mailroom.settings
+    max_body = settings.max_upload_mb * settings.max_files_per_item * 1024 * 1024 + 1024 * 1024
+    app.add_middleware(BodySizeLimit, max_bytes=max_body)
+    return app

@@ -1,0 +1,110 @@
+"""The composition root: the only place that picks adapters for the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+from sqlalchemy import Engine
+
+from mailroom.adapters.event_store import persistence_env
+from mailroom.adapters.filesystem_blobs import FileSystemBlobStore
+from mailroom.application import MailroomApp
+from mailroom.config import Settings
+from mailroom.consumers.base import Consumer
+from mailroom.consumers.service_router import ServiceRouter
+from mailroom.consumers.text_layer import TextLayerConsumer
+from mailroom.intake.inspection import UploadLimits
+from mailroom.intake.service import IntakeService
+from mailroom.ports import BlobStore
+from mailroom.runner import EmbeddedRunner
+from mailroom.status import FailureRateLimiter, StatusService
+from projections.database import create_views_engine
+from projections.status import StatusProjection
+from routing.catalog import Catalog, UnknownDepartmentError
+
+
+class ConfigurationError(ValueError):
+    pass
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Mailroom:
+    settings: Settings
+    app: MailroomApp
+    blobs: BlobStore
+    catalog: Catalog
+    views: Engine
+    status_projection: StatusProjection
+    consumers: list[Consumer]
+    intake: IntakeService
+    status: StatusService
+    runner: EmbeddedRunner
+
+    def department_name(self, department_id: str) -> str:
+        return _department_name(self.catalog, department_id)
+
+    def start(self) -> None:
+        if self.settings.bus == "embedded":
+            self.runner.start()
+
+    def stop(self) -> None:
+        self.runner.stop()
+        self.views.dispose()
+        self.app.close()
+
+
+def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailroom:
+    catalog = Catalog.load(settings.city_catalog)
+    app = MailroomApp(env=persistence_env(settings.event_store_url))
+    blobs = build_blob_store(settings.blob_store_url)
+    views = create_views_engine(settings.views_db_url)
+    status_projection = StatusProjection(views, lambda d: _department_name(catalog, d))
+    consumers: list[Consumer] = [
+        TextLayerConsumer(app, blobs),
+        ServiceRouter(app, catalog, clock),
+        status_projection,
+    ]
+    limits = UploadLimits(
+        max_bytes=settings.max_upload_mb * 1024 * 1024,
+        max_pages=settings.max_pages,
+        max_pixels=settings.max_pixels,
+    )
+    intake = IntakeService(
+        app, blobs, catalog, limits, settings.max_files_per_item, settings.secret(), clock
+    )
+    limiter = FailureRateLimiter(settings.status_failures_allowed, settings.status_failure_window_s)
+    status = StatusService(status_projection, app, catalog.city.reference_prefix, limiter)
+    return Mailroom(
+        settings=settings,
+        app=app,
+        blobs=blobs,
+        catalog=catalog,
+        views=views,
+        status_projection=status_projection,
+        consumers=consumers,
+        intake=intake,
+        status=status,
+        runner=EmbeddedRunner(app, consumers),
+    )
+
+
+def build_blob_store(url: str) -> BlobStore:
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return FileSystemBlobStore(Path(parsed.path))
+    raise ConfigurationError(f"unsupported blob store URL {url!r}: use file:///PATH")
+
+
+def _department_name(catalog: Catalog, department_id: str) -> str:
+    try:
+        return catalog.department(department_id).name
+    except UnknownDepartmentError:
+        return department_id

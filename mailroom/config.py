@@ -1,0 +1,70 @@
+"""Settings: one pydantic-settings class, read from MAILROOM_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SAMPLE_CITY_CATALOG = Path(__file__).parent / "cities" / "lindenau" / "catalog.toml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MAILROOM_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # Adapters, chosen by URL. Empty means the embedded default under data_dir.
+    event_store: str = ""  # sqlite:///path | postgresql://user:pw@host:port/db[?schema=s]
+    blob_store: str = ""  # file:///path | s3://bucket
+    views_db: str = ""  # SQLAlchemy URL of the read models
+    bus: str = "embedded"  # embedded | kafka://host:port[,host:port]
+
+    city_catalog: Path = SAMPLE_CITY_CATALOG
+    secret_key: str = ""
+
+    max_upload_mb: int = Field(default=50, ge=1)
+    max_files_per_item: int = Field(default=20, ge=1)
+    max_pages: int = Field(default=60, ge=1)
+    max_pixels: int = Field(default=100_000_000, ge=1_000_000)
+    status_failures_allowed: int = Field(default=10, ge=1)
+    status_failure_window_s: int = Field(default=900, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_missing_secret_in_production(self) -> Settings:
+        if self.environment == "production" and len(self.secret_key) < 32:
+            raise ValueError("MAILROOM_SECRET_KEY must be set (>= 32 characters) in production")
+        return self
+
+    @property
+    def event_store_url(self) -> str:
+        return self.event_store or f"sqlite:///{self.data_dir / 'events.sqlite'}"
+
+    @property
+    def blob_store_url(self) -> str:
+        return self.blob_store or f"file://{(self.data_dir / 'blobs').resolve()}"
+
+    @property
+    def views_db_url(self) -> str:
+        if self.views_db:
+            return self.views_db
+        if self.event_store_url.startswith("postgresql://"):
+            return self.event_store_url.replace("postgresql://", "postgresql+psycopg://", 1)
+        return f"sqlite:///{self.data_dir / 'views.sqlite'}"
+
+    def secret(self) -> bytes:
+        """The server secret; in development it is created once under data_dir."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()

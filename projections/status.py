@@ -1,0 +1,204 @@
+"""StatusProjection: what a citizen sees about a request — status in plain German,
+the department once known, and a timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    String,
+    Table,
+    insert,
+    select,
+    update,
+)
+
+from aggregates.mail_item import MailItem
+from projections.database import metadata
+from projections.tracking import claim_position, read_position, reset_positions
+
+status_items = Table(
+    "status_items",
+    metadata,
+    Column("item_id", String(36), primary_key=True),
+    Column("reference", String(40), nullable=False, unique=True),
+    Column("access_code_hash", String(64), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("subject", String(500)),
+    Column("status", String(20), nullable=False),
+    Column("department_id", String(100)),
+    Column("case_reference", String(40)),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+status_timeline = Table(
+    "status_timeline",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(36), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("text", String(500), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    status: str
+    text: str
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    item_id: str
+    reference: str
+    access_code_hash: str
+    channel: str
+    subject: str | None
+    status: str
+    department_id: str | None
+    case_reference: str | None
+    received_at: datetime
+    timeline: tuple[TimelineEntry, ...]
+
+
+DepartmentName = Callable[[str], str]
+
+
+class StatusProjection:
+    name = "status"
+    topics = tuple(
+        get_topic(cls)
+        for cls in (
+            MailItem.Received,
+            MailItem.Routed,
+            MailItem.SentToTriage,
+            MailItem.Rerouted,
+            MailItem.AttachedToCase,
+        )
+    )
+
+    def __init__(self, engine: Engine, department_name: DepartmentName) -> None:
+        self.engine = engine
+        self.department_name = department_name
+
+    def position(self, source: str) -> int:
+        with self.engine.connect() as conn:
+            return read_position(conn, f"{self.name}@{source}")
+
+    def process(self, event: Any, tracking: Tracking) -> bool:
+        """Apply one event and advance the position, atomically. False on redelivery."""
+        with self.engine.begin() as conn:
+            if not claim_position(
+                conn, f"{self.name}@{tracking.application_name}", tracking.notification_id
+            ):
+                return False
+            item_id = str(event.originator_id)
+            change = self._change_for(event)
+            if isinstance(event, MailItem.Received):
+                conn.execute(
+                    insert(status_items).values(
+                        item_id=item_id,
+                        reference=event.reference,
+                        access_code_hash=event.access_code_hash,
+                        channel=event.channel,
+                        subject=event.submission.subject if event.submission else None,
+                        status="received",
+                        received_at=event.received_at,
+                        updated_at=event.timestamp,
+                    )
+                )
+            elif change is not None:
+                conn.execute(
+                    update(status_items)
+                    .where(status_items.c.item_id == item_id)
+                    .values(updated_at=event.timestamp, **change.columns)
+                )
+            if change is not None:
+                conn.execute(
+                    insert(status_timeline).values(
+                        item_id=item_id, at=event.timestamp, status=change.status, text=change.text
+                    )
+                )
+        return True
+
+    def _change_for(self, event: Any) -> _Change | None:
+        if isinstance(event, MailItem.Received):
+            what = "Ihr Antrag" if event.channel == "portal" else "Ihr Schreiben"
+            return _Change("received", f"{what} ist bei der Stadt eingegangen.", {})
+        if isinstance(event, MailItem.Routed | MailItem.Rerouted):
+            name = self.department_name(event.department_id)
+            return _Change(
+                "routed",
+                f"Ihr Anliegen wurde an die zuständige Stelle weitergeleitet: {name}.",
+                {"status": "routed", "department_id": event.department_id},
+            )
+        if isinstance(event, MailItem.SentToTriage):
+            return _Change(
+                "triage",
+                "Die Poststelle prüft, welche Stelle für Ihr Anliegen zuständig ist.",
+                {"status": "triage"},
+            )
+        if isinstance(event, MailItem.AttachedToCase):
+            return _Change(
+                "in_progress",
+                f"Ihr Anliegen wird im Vorgang {event.case_reference} bearbeitet.",
+                {"status": "in_progress", "case_reference": event.case_reference},
+            )
+        return None
+
+    def find(self, reference: str) -> StatusRecord | None:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(status_items).where(status_items.c.reference == reference))
+                .mappings()
+                .first()
+            )
+            if row is None:
+                return None
+            entries = (
+                conn.execute(
+                    select(status_timeline)
+                    .where(status_timeline.c.item_id == row["item_id"])
+                    .order_by(status_timeline.c.id)
+                )
+                .mappings()
+                .all()
+            )
+        return StatusRecord(
+            item_id=row["item_id"],
+            reference=row["reference"],
+            access_code_hash=row["access_code_hash"],
+            channel=row["channel"],
+            subject=row["subject"],
+            status=row["status"],
+            department_id=row["department_id"],
+            case_reference=row["case_reference"],
+            received_at=row["received_at"],
+            timeline=tuple(TimelineEntry(e["at"], e["status"], e["text"]) for e in entries),
+        )
+
+    def clear(self) -> None:
+        """Forget every row and every position, so the next run rebuilds from zero."""
+        with self.engine.begin() as conn:
+            conn.execute(status_timeline.delete())
+            conn.execute(status_items.delete())
+            reset_positions(conn, f"{self.name}@")
+
+
+@dataclass(frozen=True)
+class _Change:
+    status: str
+    text: str
+    columns: dict[str, Any]

@@ -1,0 +1,130 @@
+"""Application tests on SQLite: intake -> runner -> consumers -> status view."""
+
+from uuid import uuid4
+
+import pytest
+
+from aggregates.mail_item import ItemStatus
+from aggregates.station import ScanningStation, hash_token
+from mailroom.bootstrap import Mailroom, build
+from mailroom.intake.service import IdempotencyConflictError, Upload
+from mailroom.status import StatusNotFoundError
+from routing.catalog import UnknownServiceError
+from tests.fixtures.builders import FakeClock, submission
+from tests.fixtures.documents import image_pdf, png_page, text_pdf
+
+
+def register_station(mailroom: Mailroom) -> ScanningStation:
+    station = ScanningStation(
+        name="Poststelle", token_hash=hash_token(uuid4().hex), registered_at=FakeClock()()
+    )
+    mailroom.app.save(station)
+    return station
+
+
+def test_a_portal_submission_is_routed_by_its_service_and_opens_a_case(mailroom):
+    """GIVEN a portal submission for a birth certificate
+    WHEN the runner has processed the log
+    THEN the item is routed to the Standesamt, a case is open, and the status view says so."""
+    receipt = mailroom.intake.submit(submission(), [], idempotency_key="k-1")
+    mailroom.runner.run_until_idle()
+
+    item = mailroom.app.get_item(receipt.item_id)
+    assert item.status is ItemStatus.ROUTED and item.department_id == "standesamt"
+    case = mailroom.app.find_case(item.case_id)
+    assert case is not None and case.reference == receipt.reference
+    record = mailroom.status.lookup(receipt.reference, receipt.access_code, "client")
+    assert record.department_id == "standesamt"
+    assert record.status == "in_progress"
+    assert [e.status for e in record.timeline] == ["received", "routed", "in_progress"]
+
+
+def test_a_born_digital_pdf_has_its_text_layer_recorded(mailroom):
+    pdf = text_pdf("Sehr geehrte Damen und Herren, ich beantrage eine Geburtsurkunde.")
+    receipt = mailroom.intake.submit(submission(), [Upload("antrag.pdf", pdf)], "k-2")
+    mailroom.runner.run_until_idle()
+
+    item = mailroom.app.get_item(receipt.item_id)
+    (pages,) = item.texts.values()
+    assert pages[0].method == "text-layer"
+    assert "Geburtsurkunde" in pages[0].text
+
+
+def test_a_scan_stays_received_until_ocr_and_routing_exist(mailroom):
+    station = register_station(mailroom)
+    receipt = mailroom.intake.scan(station, [Upload("brief.pdf", image_pdf())], None)
+    mailroom.runner.run_until_idle()
+
+    item = mailroom.app.get_item(receipt.item_id)
+    assert item.status is ItemStatus.RECEIVED
+    assert item.texts == {}
+    assert mailroom.status.lookup(receipt.reference, receipt.access_code, "c").status == "received"
+
+
+def test_a_retried_submission_is_the_same_item(mailroom):
+    first = mailroom.intake.submit(submission(), [Upload("a.png", png_page())], "same-key")
+    again = mailroom.intake.submit(submission(), [Upload("a.png", png_page())], "same-key")
+    assert (again.reference, again.access_code, again.created) == (
+        first.reference,
+        first.access_code,
+        False,
+    )
+    assert mailroom.app.max_notification_id() == 2  # one Received + one reference index
+
+
+def test_reusing_an_idempotency_key_for_another_request_is_refused(mailroom):
+    mailroom.intake.submit(submission(), [], "key")
+    with pytest.raises(IdempotencyConflictError):
+        mailroom.intake.submit(submission(subject="Etwas anderes"), [], "key")
+
+
+def test_an_unknown_service_stores_nothing(mailroom):
+    with pytest.raises(UnknownServiceError):
+        mailroom.intake.submit(submission(service_key="nope"), [Upload("a.png", png_page())], None)
+    assert mailroom.app.max_notification_id() == 0
+    assert not any((mailroom.settings.data_dir / "blobs").rglob("*"))
+
+
+def test_a_wrong_access_code_looks_like_an_unknown_reference(mailroom):
+    receipt = mailroom.intake.submit(submission(), [], None)
+    with pytest.raises(StatusNotFoundError):
+        mailroom.status.lookup(receipt.reference, "AAAA-BBBB-CCCC", "c")
+    with pytest.raises(StatusNotFoundError):
+        mailroom.status.lookup("LIN-2026-0000-0000", receipt.access_code, "c")
+
+
+def test_a_restart_in_the_middle_neither_loses_nor_repeats_an_effect(settings):
+    """GIVEN items accepted while no runner was running, and a runner stopped halfway
+    WHEN a new process starts its runner
+    THEN every item is routed exactly once and the view shows each once."""
+    first = build(settings, clock=FakeClock())
+    receipts = [first.intake.submit(submission(), [], f"k{i}") for i in range(6)]
+    # Process only the first consumer's share, as if the process died after it.
+    first.runner._load_positions()
+    first.runner._advance(first.runner._followers[0])
+    first.stop()
+
+    second = build(settings, clock=FakeClock())
+    second.runner.run_until_idle()
+    second.runner.run_until_idle()  # a second pass finds nothing left to do
+    for receipt in receipts:
+        item = second.app.get_item(receipt.item_id)
+        assert item.status is ItemStatus.ROUTED
+        routed = [e for e in second.app.events.get(item.id) if type(e).__name__ == "Routed"]
+        assert len(routed) == 1
+        record = second.status.lookup(receipt.reference, receipt.access_code, "c")
+        assert [e.status for e in record.timeline].count("routed") == 1
+    second.stop()
+
+
+def test_a_redelivered_event_has_no_second_effect(mailroom):
+    from eventsourcing.persistence import Tracking
+
+    receipt = mailroom.intake.submit(submission(), [], None)
+    mailroom.runner.run_until_idle()
+    notification = mailroom.app.notifications_after(0, 1)[0]
+    event = mailroom.app.to_domain_event(notification)
+    for consumer in mailroom.consumers:
+        assert consumer.process(event, Tracking("log", notification.id)) is False
+    record = mailroom.status.lookup(receipt.reference, receipt.access_code, "c")
+    assert [e.status for e in record.timeline].count("received") == 1
