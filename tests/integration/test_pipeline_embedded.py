@@ -128,3 +128,28 @@ def test_a_redelivered_event_has_no_second_effect(mailroom):
         assert consumer.process(event, Tracking("log", notification.id)) is False
     record = mailroom.status.lookup(receipt.reference, receipt.access_code, "c")
     assert [e.status for e in record.timeline].count("received") == 1
+
+
+def test_the_status_view_can_be_rebuilt_from_zero_by_the_cli(settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from mailroom.cli import app
+
+    first = build(settings, clock=FakeClock())
+    receipts = [first.intake.submit(submission(), [], f"r{i}") for i in range(3)]
+    first.runner.run_until_idle()
+    before = [first.status.lookup(r.reference, r.access_code, "c") for r in receipts]
+    first.stop()
+
+    monkeypatch.setenv("MAILROOM_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("MAILROOM_SECRET_KEY", settings.secret_key)
+    result = CliRunner().invoke(app, ["projections", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "status: 9 events applied" in result.output
+
+    again = build(settings, clock=FakeClock())
+    after = [again.status.lookup(r.reference, r.access_code, "c") for r in receipts]
+    assert [(b.status, b.department_id, len(b.timeline)) for b in before] == [
+        (a.status, a.department_id, len(a.timeline)) for a in after
+    ]
+    again.stop()

@@ -1,0 +1,49 @@
+"""``mailroom projections rebuild``: read models are rebuilt from the event store at any time."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from eventsourcing.persistence import Tracking
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from mailroom.cli.main import app
+
+projections_app = typer.Typer(help="Read models (status view, queues, ...).",
+                              no_args_is_help=True)
+app.add_typer(projections_app, name="projections")
+
+SOURCE = "log"
+
+
+@projections_app.command("rebuild")
+def rebuild(
+    batch: Annotated[int, typer.Option(min=1, help="Notifications read per query")] = 1000,
+) -> None:
+    """Drop every read model and rebuild it from the event store, with progress.
+
+    Stop the runner/workers that feed the read models first; they resume after the rebuild.
+    """
+    from mailroom.bootstrap import build
+    from mailroom.config import Settings
+
+    mailroom = build(Settings())
+    projection = mailroom.status_projection
+    head = mailroom.app.max_notification_id()
+    projection.clear()
+    applied = 0
+    with Progress(TextColumn("Rebuilding {task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn()) as progress:
+        task = progress.add_task(projection.name, total=head)
+        position = 0
+        while notifications := mailroom.app.notifications_after(position, batch,
+                                                                projection.topics):
+            for notification in notifications:
+                event = mailroom.app.to_domain_event(notification)
+                applied += projection.process(event, Tracking(SOURCE, notification.id))
+            position = notifications[-1].id
+            progress.update(task, completed=min(position, head))
+        progress.update(task, completed=head)
+    mailroom.stop()
+    typer.echo(f"{projection.name}: {applied} events applied from {head} in the log")

@@ -1,0 +1,122 @@
+"""End to end: the real server process, the `mailroom` CLI against it over HTTP."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fixtures import documents
+from tests.harness.ports import free_port
+
+MAILROOM = [sys.executable, "-m", "mailroom"]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    port = free_port()
+    env = {**os.environ, "MAILROOM_DATA_DIR": str(tmp_path / "var"), "MAILROOM_PORT": str(port)}
+    process = subprocess.Popen(
+        [*MAILROOM, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "server did not come up"
+            time.sleep(0.2)
+        yield url, env
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+        assert "Traceback" not in output, output
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*MAILROOM, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_a_station_uploads_a_folder_and_a_rerun_sends_nothing_twice(server, tmp_path):
+    url, env = server
+    added = run_cli(env, "station", "add", "Poststelle Rathaus")
+    assert added.returncode == 0, added.stderr
+    token = added.stdout.strip().splitlines()[-1]
+
+    folder = tmp_path / "stapel"
+    folder.mkdir()
+    (folder / "brief1.pdf").write_bytes(documents.image_pdf())
+    (folder / "brief2.png").write_bytes(documents.png_page())
+    (folder / "kaputt.pdf").write_bytes(documents.zip_bytes())
+    journal = tmp_path / "journal.jsonl"
+    args = ("scan", str(folder), "--server", url, "--token", token, "--journal", str(journal))
+
+    first = run_cli(env, *args)
+    assert first.returncode == 1  # one file was rejected
+    assert "ZIP archive" in first.stdout
+    assert first.stdout.count("LIN-") == 2
+    events_after_first = httpx.get(f"{url}/healthz").json()["events"]
+
+    second = run_cli(env, *args)
+    assert second.stdout.count("already accepted") == 2
+    assert httpx.get(f"{url}/healthz").json()["events"] == events_after_first
+    assert len(journal.read_text().splitlines()) == 2
+
+
+def test_a_wrong_station_token_is_refused(server, tmp_path):
+    url, env = server
+    letter = tmp_path / "brief.png"
+    letter.write_bytes(documents.png_page())
+    result = run_cli(
+        env,
+        "scan",
+        str(letter),
+        "--server",
+        url,
+        "--token",
+        "falsch",
+        "--journal",
+        str(tmp_path / "j.jsonl"),
+    )
+    assert result.returncode == 1
+    assert "token was refused" in result.stdout
+
+
+def test_a_citizen_checks_the_status_of_a_portal_submission(server):
+    url, env = server
+    metadata = {
+        "service_key": "personalausweis",
+        "subject": "Neuer Personalausweis",
+        "applicant": {"name": "Ali Demir", "email": "ali@example.org"},
+    }
+    receipt = httpx.post(
+        f"{url}/api/v1/submissions",
+        data={"metadata": json.dumps(metadata)},
+        files=[("files", ("foto.jpg", documents.jpeg_page()))],
+    ).json()
+    deadline = time.monotonic() + 10
+    while True:
+        result = run_cli(
+            env, "status", receipt["reference"], "--code", receipt["access_code"], "--server", url
+        )
+        if "Bürgerbüro" in result.stdout or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert result.returncode == 0, result.stderr
+    assert "In Bearbeitung bei: Bürgerbüro / Meldewesen" in result.stdout
+
+    wrong = run_cli(
+        env, "status", receipt["reference"], "--code", "0000-0000-0000", "--server", url
+    )
+    assert wrong.returncode == 1
+    assert "no request with this reference" in wrong.stderr
