@@ -51,9 +51,20 @@ class Mailroom:
     def department_name(self, department_id: str) -> str:
         return _department_name(self.catalog, department_id)
 
+    def consumer(self, name: str) -> Consumer:
+        for consumer in self.consumers:
+            if consumer.name == name:
+                return consumer
+        known = ", ".join(c.name for c in self.consumers)
+        raise ConfigurationError(f"no consumer named {name!r} (known: {known})")
+
     def start(self) -> None:
         if self.settings.bus == "embedded":
             self.runner.start()
+        elif not self.settings.bus.startswith("kafka://"):
+            raise ConfigurationError(
+                f"MAILROOM_BUS={self.settings.bus!r}: use embedded or kafka://HOST:PORT"
+            )
 
     def stop(self) -> None:
         self.runner.stop()
@@ -64,7 +75,7 @@ class Mailroom:
 def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailroom:
     catalog = Catalog.load(settings.city_catalog)
     app = MailroomApp(env=persistence_env(settings.event_store_url))
-    blobs = build_blob_store(settings.blob_store_url)
+    blobs = build_blob_store(settings)
     views = create_views_engine(settings.views_db_url)
     status_projection = StatusProjection(views, lambda d: _department_name(catalog, d))
     consumers: list[Consumer] = [
@@ -96,11 +107,25 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
     )
 
 
-def build_blob_store(url: str) -> BlobStore:
+def build_blob_store(settings: Settings) -> BlobStore:
+    url = settings.blob_store_url
     parsed = urlparse(url)
     if parsed.scheme == "file":
         return FileSystemBlobStore(Path(parsed.path))
-    raise ConfigurationError(f"unsupported blob store URL {url!r}: use file:///PATH")
+    if parsed.scheme == "s3" and parsed.netloc:
+        from minio import Minio
+
+        from mailroom.adapters.s3_blobs import S3BlobStore
+
+        client = Minio(
+            settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+        return S3BlobStore(client, parsed.netloc)
+    raise ConfigurationError(f"unsupported blob store URL {url!r}: use file:///PATH or s3://BUCKET")
 
 
 def _department_name(catalog: Catalog, department_id: str) -> str:

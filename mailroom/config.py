@@ -26,6 +26,21 @@ class Settings(BaseSettings):
     views_db: str = ""  # SQLAlchemy URL of the read models
     bus: str = "embedded"  # embedded | kafka://host:port[,host:port]
 
+    # S3 / MinIO (when blob_store is s3://BUCKET)
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_secure: bool = True
+    s3_region: str | None = None
+
+    # Kafka (when bus is kafka://...)
+    kafka_topic: str = "mailroom.events"
+    kafka_partitions: int = Field(default=6, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1000)
+    kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=100)
+    cloudevents_source: str = "/mailroom"
+
     city_catalog: Path = SAMPLE_CITY_CATALOG
     secret_key: str = ""
 
@@ -57,6 +72,12 @@ class Settings(BaseSettings):
         if self.event_store_url.startswith("postgresql://"):
             return self.event_store_url.replace("postgresql://", "postgresql+psycopg://", 1)
         return f"sqlite:///{self.data_dir / 'views.sqlite'}"
+
+    @property
+    def kafka_bootstrap(self) -> list[str]:
+        if not self.bus.startswith("kafka://"):
+            raise ValueError(f"MAILROOM_BUS={self.bus!r} is not a kafka:// URL")
+        return [h for h in self.bus.removeprefix("kafka://").split(",") if h]
 
     def secret(self) -> bytes:
         """The server secret; in development it is created once under data_dir."""

@@ -1,0 +1,55 @@
+"""kafka-python clients configured from the settings."""
+
+from __future__ import annotations
+
+import logging
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from mailroom.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def make_producer(settings: Settings) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=2,
+        retries=2**31 - 1,
+        max_in_flight_requests_per_connection=5,
+        request_timeout_ms=30_000,
+        client_id="mailroom-relay",
+    )
+
+
+def make_consumer(settings: Settings, group_id: str) -> KafkaConsumer:
+    return KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        max_poll_records=200,
+        client_id=group_id,
+    )
+
+
+def ensure_topic(settings: Settings) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
+                             client_id="mailroom-admin")
+    try:
+        if settings.kafka_topic in admin.list_topics():
+            return
+        admin.create_topics([NewTopic(settings.kafka_topic, settings.kafka_partitions,
+                                      settings.kafka_replication_factor)])
+        log.info("created topic %s with %s partitions", settings.kafka_topic,
+                 settings.kafka_partitions)
+    except TopicAlreadyExistsError:
+        pass
+    finally:
+        admin.close()

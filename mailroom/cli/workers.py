@@ -1,0 +1,81 @@
+"""``mailroom relay`` and ``mailroom worker NAME``: the processes of the production mode."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from mailroom.cli.main import app
+
+log = logging.getLogger("mailroom")
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def relay() -> None:
+    """Publish every domain event from the event store to Kafka (run exactly one)."""
+    from mailroom.adapters.event_store import persistence_env
+    from mailroom.adapters.kafka_bus import ensure_topic, make_producer
+    from mailroom.application import MailroomApp
+    from mailroom.config import Settings
+    from mailroom.relay import OutboxRelay
+
+    _configure_logging()
+    settings = Settings()
+    stop = _stop_on_signals()
+    ensure_topic(settings)
+    mailroom_app = MailroomApp(env=persistence_env(settings.event_store_url))
+    producer = make_producer(settings)
+    try:
+        OutboxRelay(mailroom_app, producer, settings.kafka_topic,
+                    settings.cloudevents_source).run(stop)
+    finally:
+        producer.close(timeout=10)
+        mailroom_app.close()
+
+
+@app.command()
+def worker(
+    name: Annotated[str | None, typer.Argument(help="Which consumer to run")] = None,
+    list_names: Annotated[bool, typer.Option("--list", help="Print the consumer names")] = False,
+) -> None:
+    """Run one consumer in its Kafka consumer group (start several to scale out)."""
+    from mailroom.adapters.kafka_bus import ensure_topic, make_consumer
+    from mailroom.bootstrap import build
+    from mailroom.config import Settings
+    from mailroom.kafka_runner import KafkaWorker
+
+    settings = Settings()
+    mailroom = build(settings)
+    if list_names or name is None:
+        for consumer in mailroom.consumers:
+            typer.echo(consumer.name)
+        mailroom.stop()
+        if not list_names:
+            raise typer.Exit(2)
+        return
+    consumer = mailroom.consumer(name)
+    _configure_logging()
+    stop = _stop_on_signals()
+    ensure_topic(settings)
+    kafka = make_consumer(settings, group_id=f"mailroom.{consumer.name}")
+    log.info("worker %s consuming %s", consumer.name, settings.kafka_topic)
+    try:
+        KafkaWorker(consumer, mailroom.app, kafka, settings.kafka_topic).run(stop)
+    finally:
+        mailroom.stop()

@@ -1,0 +1,208 @@
+"""Inspection of PDF uploads with pypdf: structure only, no page is ever rendered or decoded.
+
+Checks, in order: a readable end of file (so truncated files are rejected without a repair
+attempt), encryption (the empty user password is tried, nothing else), the page count, and
+then the document is scanned for active content, attachments and oversized page images.
+Repairs pypdf performs in non-strict mode are detected from the warnings it logs.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from pypdf import PasswordType, PdfReader
+from pypdf.errors import LimitReachedError, ParseError, PdfReadError
+
+from mailroom.intake.inspection_errors import (
+    DamagedFileError,
+    EncryptedPdfError,
+    NoPagesError,
+    PdfTooComplexError,
+    RejectedFileError,
+    TooManyPagesError,
+)
+from mailroom.intake.pdf_structure import (
+    active_content_flags,
+    attachment_names,
+    check_page_images,
+    resolve,
+)
+
+if TYPE_CHECKING:
+    from mailroom.intake.inspection import UploadLimits
+
+FLAG_REPAIRED = "PDF repaired"
+FLAG_RESTRICTED = "PDF permissions restricted (opened without password)"
+PDF_DAMAGED = "PDF is damaged or truncated"
+
+# What pypdf raises for malformed structures in non-strict mode besides its own errors.
+_PDF_PARSING_ERRORS = (
+    PdfReadError,
+    ParseError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    RecursionError,
+)
+_EOF_WINDOW = 1024
+# pypdf checks every uncompressed object when opening (~7 µs each) and parses every
+# object when it has to rebuild the xref (~15 µs each); these caps bound both.
+_MAX_OBJECTS = 100_000
+_MAX_OBJECTS_TO_REPAIR = 20_000
+_STARTXREF = re.compile(rb"startxref\s+(\d{1,15})")
+_XREF_TARGET = re.compile(rb"\s*(xref|\d+\s+\d+\s+obj)")
+_XREF_IN_USE_ENTRY = re.compile(rb"(\d{10}) \d{5} n")
+_OBJECT_HEADER = re.compile(rb"\s*\d+\s+\d+\s+obj")
+_XREF_SAMPLE_ENTRIES = 8
+_XREF_SAMPLE_BYTES = 1024
+
+Findings = tuple[int, list[str]]  # page count and flags
+
+
+class _ThreadWarningCollector(logging.Handler):
+    """Collects pypdf's warnings emitted by the current thread only."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.thread_id = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread_id:
+            self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _pypdf_warnings() -> Iterator[list[str]]:
+    """Yield the list that receives pypdf's repair warnings while the block runs."""
+    logger = logging.getLogger("pypdf")
+    collector = _ThreadWarningCollector()
+    logger.addHandler(collector)
+    try:
+        yield collector.messages
+    finally:
+        logger.removeHandler(collector)
+
+
+def _xref_looks_valid(body: bytes, offset: int) -> bool:
+    """startxref points at an xref section whose first entries point at object headers."""
+    target = _XREF_TARGET.match(body, offset) if offset < len(body) else None
+    if target is None:
+        return False
+    if target.group(1) != b"xref":
+        return True  # a cross-reference stream; its entries are compressed
+    entries = _XREF_IN_USE_ENTRY.finditer(body, target.end(), target.end() + _XREF_SAMPLE_BYTES)
+    return all(
+        _OBJECT_HEADER.match(body, int(entry.group(1)))
+        for entry in itertools.islice(entries, _XREF_SAMPLE_ENTRIES)
+    )
+
+
+def _end_of_file_state(body: bytes, objects: int) -> str:
+    """'clean', 'needs_repair' or 'damaged', decided without parsing the document.
+
+    A file whose xref is unusable makes pypdf rebuild it by parsing every object. That is
+    allowed only if %%EOF is near the end (the file is complete) and the number of objects
+    keeps the rebuild cheap; a truncated file is never handed to the repair.
+    """
+    has_eof_marker = b"%%EOF" in body[-_EOF_WINDOW:]
+    position = body.rfind(b"startxref")
+    match = _STARTXREF.match(body, position) if position >= 0 else None
+    if match is not None and _xref_looks_valid(body, int(match.group(1))):
+        return "clean" if has_eof_marker else "needs_repair"
+    if has_eof_marker and objects <= _MAX_OBJECTS_TO_REPAIR:
+        return "needs_repair"
+    return "damaged"
+
+
+def _damaged(filename: str | None) -> DamagedFileError:
+    return DamagedFileError(PDF_DAMAGED, filename=filename, code="pdf_damaged")
+
+
+def _unsupported_feature(body: bytes, filename: str | None) -> RejectedFileError:
+    """pypdf raises NotImplementedError for encryption handlers and filters it lacks."""
+    if b"/Encrypt" in body:
+        problem = "PDF is encrypted with an unsupported method"
+        return EncryptedPdfError(problem, filename=filename, code="pdf_encryption_unsupported")
+    problem = "PDF uses a feature that cannot be read"
+    return DamagedFileError(problem, filename=filename, code="pdf_unsupported_feature")
+
+
+def _encryption_flags(reader: PdfReader, filename: str | None) -> list[str]:
+    """Accept only PDFs that open with the empty user password; never try other passwords."""
+    if not reader.is_encrypted:
+        return []
+    if reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+        raise EncryptedPdfError("PDF is password-protected", filename=filename)
+    return [FLAG_RESTRICTED]
+
+
+def _declared_page_count(reader: PdfReader) -> int | None:
+    pages = resolve(resolve(reader.trailer.get("/Root")).get("/Pages"))
+    count = resolve(pages.get("/Count")) if isinstance(pages, dict) else None
+    return count if isinstance(count, int) else None
+
+
+def _page_count(reader: PdfReader, limits: UploadLimits, filename: str | None) -> int:
+    """Reject on the declared /Count first, so a huge page tree is never walked."""
+    declared = _declared_page_count(reader)
+    pages = declared if declared is not None and declared > limits.max_pages else len(reader.pages)
+    if pages == 0:
+        raise NoPagesError("PDF has no pages", filename=filename)
+    if pages > limits.max_pages:
+        raise TooManyPagesError(
+            f"too many pages ({pages} > limit {limits.max_pages})", filename=filename
+        )
+    return pages
+
+
+def _inspect_document(reader: PdfReader, limits: UploadLimits, filename: str | None) -> Findings:
+    flags = _encryption_flags(reader, filename)
+    pages = _page_count(reader, limits, filename)
+    for number, page in enumerate(reader.pages, start=1):
+        check_page_images(page, number, limits, filename)
+    flags += active_content_flags(reader)
+    flags += [f"PDF contains an attachment ({name})" for name in attachment_names(reader)]
+    return pages, flags
+
+
+def inspect_pdf(
+    data: bytes, header_offset: int, limits: UploadLimits, filename: str | None
+) -> Findings:
+    """Open the PDF starting at its ``%PDF-`` header and report page count and flags."""
+    body = data[header_offset:]
+    objects = body.count(b" obj")  # uncompressed objects, give or take a stray match
+    if objects > _MAX_OBJECTS:
+        raise PdfTooComplexError(
+            f"PDF has too many objects ({objects} > limit {_MAX_OBJECTS})", filename=filename
+        )
+    end_state = _end_of_file_state(body, objects)
+    if end_state == "damaged":
+        raise _damaged(filename)
+    with _pypdf_warnings() as repair_warnings:
+        try:
+            reader = PdfReader(io.BytesIO(body), strict=False)
+            pages, flags = _inspect_document(reader, limits, filename)
+        except RejectedFileError:
+            raise
+        except NotImplementedError as error:
+            raise _unsupported_feature(body, filename) from error
+        except LimitReachedError as error:
+            problem = "PDF structure exceeds safety limits (too large, too deep or cyclic)"
+            raise DamagedFileError(
+                problem, filename=filename, code="pdf_limits_exceeded"
+            ) from error
+        except _PDF_PARSING_ERRORS as error:
+            raise _damaged(filename) from error
+    if repair_warnings or end_state == "needs_repair":
+        flags.insert(0, FLAG_REPAIRED)
+    return pages, flags

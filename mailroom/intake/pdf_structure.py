@@ -1,0 +1,157 @@
+"""Bounded walks over a PDF's object graph: actions, attachments and page images.
+
+Nothing here decodes a content stream or extracts an attachment; only dictionaries are
+read. Every walk has a depth or count cap so crafted files with cycles or huge arrays
+cannot make the inspection slow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from pypdf import PageObject, PdfReader
+from pypdf.generic import IndirectObject
+
+from mailroom.intake.inspection_errors import ImageTooLargeError, printable_name
+
+if TYPE_CHECKING:
+    from mailroom.intake.inspection import UploadLimits
+
+FLAG_JAVASCRIPT = "active content (JavaScript) found"
+FLAG_LAUNCH = "active content (Launch action) found"
+
+_MAX_ACTION_DEPTH = 8
+_MAX_ITEMS_PER_ARRAY = 500
+_MAX_NAME_TREE_NODES = 256
+_MAX_REPORTED_ATTACHMENTS = 10
+
+
+def resolve(value: Any) -> Any:
+    """Follow an indirect reference; plain values are returned unchanged."""
+    return value.get_object() if isinstance(value, IndirectObject) else value
+
+
+def _dictionary(value: Any) -> dict[Any, Any]:
+    resolved = resolve(value)
+    return resolved if isinstance(resolved, dict) else {}
+
+
+def _items(value: Any) -> list[Any]:
+    """Elements of an array (at most a capped number); a single object counts as one."""
+    resolved = resolve(value)
+    if resolved is None:
+        return []
+    if isinstance(resolved, list):
+        return list(resolved[:_MAX_ITEMS_PER_ARRAY])
+    return [resolved]
+
+
+def _action_flags(action: Any, depth: int = 0) -> set[str]:
+    """Active content in an action dictionary and the chain of its /Next actions."""
+    action = _dictionary(action)
+    if not action or depth > _MAX_ACTION_DEPTH:
+        return set()
+    flags: set[str] = set()
+    kind = resolve(action.get("/S"))
+    if kind == "/JavaScript" or "/JS" in action:
+        flags.add(FLAG_JAVASCRIPT)
+    if kind == "/Launch":
+        flags.add(FLAG_LAUNCH)
+    for following in _items(action.get("/Next")):
+        flags |= _action_flags(following, depth + 1)
+    return flags
+
+
+def _additional_action_flags(holder: dict[Any, Any]) -> set[str]:
+    """Flags for the /AA (additional actions) of a catalog, page or annotation."""
+    flags: set[str] = set()
+    for action in _dictionary(holder.get("/AA")).values():
+        flags |= _action_flags(action)
+    return flags
+
+
+def _annotations(page: PageObject) -> Iterable[dict[Any, Any]]:
+    for annotation in _items(page.get("/Annots")):
+        resolved = _dictionary(annotation)
+        if resolved:
+            yield resolved
+
+
+def active_content_flags(reader: PdfReader) -> list[str]:
+    """JavaScript or Launch actions at document open, in the name tree, on pages or links."""
+    catalog = _dictionary(reader.trailer.get("/Root"))
+    flags = _action_flags(catalog.get("/OpenAction")) | _additional_action_flags(catalog)
+    if "/JavaScript" in _dictionary(catalog.get("/Names")):
+        flags.add(FLAG_JAVASCRIPT)
+    for page in reader.pages:
+        flags |= _additional_action_flags(page)
+        for annotation in _annotations(page):
+            flags |= _action_flags(annotation.get("/A")) | _additional_action_flags(annotation)
+    return sorted(flags)
+
+
+def _text(value: Any) -> str | None:
+    value = resolve(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return None
+
+
+def _file_specification_name(specification: Any, fallback: str | None = None) -> str | None:
+    specification = resolve(specification)
+    if not isinstance(specification, dict):
+        return _text(specification) or fallback
+    for key in ("/UF", "/F", "/DOS", "/Unix", "/Mac"):
+        name = _text(specification.get(key))
+        if name:
+            return name
+    return fallback
+
+
+def _embedded_files_tree(catalog: dict[Any, Any]) -> Iterable[str | None]:
+    """Names from the /EmbeddedFiles name tree, walking a capped number of nodes."""
+    pending = [_dictionary(_dictionary(catalog.get("/Names")).get("/EmbeddedFiles"))]
+    visited = 0
+    while pending and visited < _MAX_NAME_TREE_NODES:
+        node = pending.pop()
+        visited += 1
+        pairs = _items(node.get("/Names"))
+        for key, specification in zip(pairs[::2], pairs[1::2], strict=False):
+            yield _file_specification_name(specification, fallback=_text(key))
+        pending.extend(_dictionary(kid) for kid in _items(node.get("/Kids")))
+
+
+def attachment_names(reader: PdfReader) -> list[str]:
+    """Names of embedded files (name tree, associated files, file attachment annotations)."""
+    catalog = _dictionary(reader.trailer.get("/Root"))
+    found: list[str | None] = list(_embedded_files_tree(catalog))
+    found += [_file_specification_name(spec) for spec in _items(catalog.get("/AF"))]
+    for page in reader.pages:
+        for annotation in _annotations(page):
+            if resolve(annotation.get("/Subtype")) == "/FileAttachment":
+                found.append(_file_specification_name(annotation.get("/FS"), "unnamed"))
+    names = dict.fromkeys(printable_name(name or "unnamed") for name in found)
+    return list(names)[:_MAX_REPORTED_ATTACHMENTS]
+
+
+def check_page_images(
+    page: PageObject, number: int, limits: UploadLimits, filename: str | None
+) -> None:
+    """Reject a page whose image XObjects would decode to more pixels than allowed."""
+    resources = _dictionary(page.get("/Resources"))
+    for xobject in list(_dictionary(resources.get("/XObject")).values())[:_MAX_ITEMS_PER_ARRAY]:
+        image = _dictionary(xobject)
+        if resolve(image.get("/Subtype")) != "/Image":
+            continue
+        width, height = resolve(image.get("/Width")), resolve(image.get("/Height"))
+        if not (isinstance(width, int) and isinstance(height, int)):
+            continue
+        if width * height > limits.max_pixels:
+            raise ImageTooLargeError(
+                f"image too large (page {number}: {width}×{height} px, "
+                f"limit {limits.max_pixels / 1_000_000:g} MP)",
+                filename=filename,
+            )
