@@ -1,7 +1,7 @@
 """Intake benchmark: portal submissions per second and latency at a given concurrency.
 
 Against a running server:  python bench/intake.py --server http://127.0.0.1:8000
-Or let it start an embedded server in a temporary data dir:  python bench/intake.py --spawn
+Or let it start one:  python bench/intake.py --spawn embedded|production [--api-workers N]
 """
 
 from __future__ import annotations
@@ -9,15 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -83,50 +77,18 @@ async def run(server: str, requests: int, concurrency: int, payload: bytes | Non
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def spawned_server(env_overrides: dict[str, str]):
-    port = free_port()
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = {
-            **os.environ,
-            "MAILROOM_DATA_DIR": data_dir,
-            "MAILROOM_PORT": str(port),
-            **env_overrides,
-        }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mailroom", "serve"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            else:
-                raise RuntimeError("server did not start")
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--server", help="base URL of a running mailroom")
-    parser.add_argument("--spawn", action="store_true", help="start an embedded server")
+    parser.add_argument(
+        "--spawn",
+        choices=["embedded", "production"],
+        help="start a mailroom: embedded, or production mode against local "
+        "PostgreSQL + Tansu (Kafka protocol) + moto (S3)",
+    )
+    parser.add_argument(
+        "--api-workers", type=int, default=1, help="API processes when spawning production mode"
+    )
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument(
@@ -154,8 +116,11 @@ def main() -> None:
             )
 
     if args.spawn:
-        with spawned_server({}) as url:
-            measure(url)
+        from stack import mailroom_stack
+
+        with mailroom_stack(args.spawn, args.api_workers) as running:
+            print(f"mode: {args.spawn}, API processes: {args.api_workers}")
+            measure(running.url)
     elif args.server:
         measure(args.server)
     else:

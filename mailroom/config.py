@@ -35,6 +35,7 @@ class Settings(BaseSettings):
 
     # Kafka (when bus is kafka://...)
     kafka_topic: str = "mailroom.events"
+    kafka_group_prefix: str = "mailroom"  # consumer groups are PREFIX.CONSUMER
     kafka_partitions: int = Field(default=6, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1000)

@@ -55,8 +55,9 @@ class KafkaWorker:
         self.processed = 0
 
     def run(self, stop: threading.Event) -> None:
-        self.kafka.subscribe([self.topic], listener=_SeekToTrackedPosition(self.kafka,
-                                                                           self.consumer))
+        self.kafka.subscribe(
+            [self.topic], listener=_SeekToTrackedPosition(self.kafka, self.consumer)
+        )
         failures = 0
         try:
             while not stop.is_set():
@@ -66,8 +67,7 @@ class KafkaWorker:
                     failures = 0
                 except Exception:  # retry the failed record after a pause; never skip it
                     failures += 1
-                    log.exception("%s failed (attempt %s); retrying", self.consumer.name,
-                                  failures)
+                    log.exception("%s failed (attempt %s); retrying", self.consumer.name, failures)
                     stop.wait(min(30.0, 0.5 * 2**failures))
         finally:
             self.kafka.close(autocommit=False)

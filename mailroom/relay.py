@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -24,10 +25,16 @@ RELAY = "relay"
 
 class OutboxRelay:
     def __init__(
-        self, app: MailroomApp, producer: Any, topic: str, source: str, batch: int = 500
+        self,
+        app: MailroomApp,
+        make_producer: Callable[[], Any],
+        topic: str,
+        source: str,
+        batch: int = 500,
     ) -> None:
         self.app = app
-        self.producer = producer
+        self.make_producer = make_producer
+        self.producer = make_producer()
         self.topic = topic
         self.source = source
         self.batch = batch
@@ -40,8 +47,11 @@ class OutboxRelay:
         futures = []
         for notification in notifications:
             message = to_kafka_message(notification, self.source)
-            futures.append(self.producer.send(self.topic, key=message.key, value=message.value,
-                                              headers=message.headers))
+            futures.append(
+                self.producer.send(
+                    self.topic, key=message.key, value=message.value, headers=message.headers
+                )
+            )
         self.producer.flush()
         for future in futures:
             future.get(timeout=60)  # raises if the broker did not acknowledge
@@ -54,8 +64,29 @@ class OutboxRelay:
         wake = threading.Event()
         self.app.save_listeners.append(wake.set)
         log.info("relay publishing to %s from notification %s", self.topic, self.position)
-        while not stop.is_set():
-            if self.publish_batch():
-                continue
-            wake.wait(idle_wait_s)
-            wake.clear()
+        failures = 0
+        try:
+            while not stop.is_set():
+                try:
+                    published = self.publish_batch()
+                except Exception:  # broker away or producer broken: start again from position
+                    failures += 1
+                    log.exception(
+                        "publishing failed (attempt %s); retrying from %s", failures, self.position
+                    )
+                    self._replace_producer()
+                    stop.wait(min(30.0, 0.5 * 2**failures))
+                    continue
+                failures = 0
+                if not published:
+                    wake.wait(idle_wait_s)
+                    wake.clear()
+        finally:
+            self.producer.close(timeout=10)
+
+    def _replace_producer(self) -> None:
+        try:
+            self.producer.close(timeout=5)
+        except Exception:  # a broken producer may fail to close; it is dropped anyway
+            log.warning("closing the failed producer raised", exc_info=True)
+        self.producer = self.make_producer()

@@ -14,7 +14,7 @@ def create_views_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        engine = create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
     metadata.create_all(engine)
     return engine
 

@@ -35,6 +35,7 @@ status_items = Table(
     Column("channel", String(10), nullable=False),
     Column("subject", String(500)),
     Column("status", String(20), nullable=False),
+    Column("item_version", Integer, nullable=False),
     Column("department_id", String(100)),
     Column("case_reference", String(40)),
     Column("received_at", DateTime(timezone=True), nullable=False),
@@ -98,15 +99,25 @@ class StatusProjection:
             return read_position(conn, f"{self.name}@{source}")
 
     def process(self, event: Any, tracking: Tracking) -> bool:
-        """Apply one event and advance the position, atomically. False on redelivery."""
+        """Apply one event and advance the position, atomically. False on redelivery.
+
+        An event published twice (the relay may repeat itself after a crash) arrives at a
+        new position; the item's version in the view recognises it and it changes nothing.
+        """
         with self.engine.begin() as conn:
             if not claim_position(
                 conn, f"{self.name}@{tracking.application_name}", tracking.notification_id
             ):
                 return False
             item_id = str(event.originator_id)
+            version = event.originator_version
             change = self._change_for(event)
             if isinstance(event, MailItem.Received):
+                seen = conn.execute(
+                    select(status_items.c.item_id).where(status_items.c.item_id == item_id)
+                ).first()
+                if seen is not None:
+                    return True
                 conn.execute(
                     insert(status_items).values(
                         item_id=item_id,
@@ -115,16 +126,19 @@ class StatusProjection:
                         channel=event.channel,
                         subject=event.submission.subject if event.submission else None,
                         status="received",
+                        item_version=version,
                         received_at=event.received_at,
                         updated_at=event.timestamp,
                     )
                 )
             elif change is not None:
-                conn.execute(
+                applied = conn.execute(
                     update(status_items)
-                    .where(status_items.c.item_id == item_id)
-                    .values(updated_at=event.timestamp, **change.columns)
+                    .where(status_items.c.item_id == item_id, status_items.c.item_version < version)
+                    .values(updated_at=event.timestamp, item_version=version, **change.columns)
                 )
+                if applied.rowcount == 0:  # already applied, or the item is not known yet
+                    return True
             if change is not None:
                 conn.execute(
                     insert(status_timeline).values(

@@ -37,8 +37,8 @@ def persistence_env(url: str) -> dict[str, str]:
             "POSTGRES_PORT": str(parsed.port or 5432),
             "POSTGRES_USER": unquote(parsed.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parsed.password or ""),
-            "POSTGRES_POOL_SIZE": query.get("pool_size", ["10"])[0],
-            "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["10"])[0],
+            "POSTGRES_POOL_SIZE": query.get("pool_size", ["2"])[0],
+            "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["8"])[0],
             "POSTGRES_LOCK_TIMEOUT": "5",
         }
         if "schema" in query:

@@ -40,15 +40,22 @@ def make_consumer(settings: Settings, group_id: str) -> KafkaConsumer:
 
 
 def ensure_topic(settings: Settings) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
-                             client_id="mailroom-admin")
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="mailroom-admin")
     try:
         if settings.kafka_topic in admin.list_topics():
             return
-        admin.create_topics([NewTopic(settings.kafka_topic, settings.kafka_partitions,
-                                      settings.kafka_replication_factor)])
-        log.info("created topic %s with %s partitions", settings.kafka_topic,
-                 settings.kafka_partitions)
+        admin.create_topics(
+            [
+                NewTopic(
+                    settings.kafka_topic,
+                    settings.kafka_partitions,
+                    settings.kafka_replication_factor,
+                )
+            ]
+        )
+        log.info(
+            "created topic %s with %s partitions", settings.kafka_topic, settings.kafka_partitions
+        )
     except TopicAlreadyExistsError:
         pass
     finally:

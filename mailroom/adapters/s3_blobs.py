@@ -28,8 +28,9 @@ class S3BlobStore:
         if self.exists(ref.key):
             return ref
         # S3 acknowledges a PUT only once the object is durable.
-        self.client.put_object(self.bucket, ref.key, io.BytesIO(data), len(data),
-                               content_type=media_type)
+        self.client.put_object(
+            self.bucket, ref.key, io.BytesIO(data), len(data), content_type=media_type
+        )
         return ref
 
     def get(self, key: str) -> bytes:

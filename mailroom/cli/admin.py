@@ -10,8 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from mailroom.cli.main import app
 
-projections_app = typer.Typer(help="Read models (status view, queues, ...).",
-                              no_args_is_help=True)
+projections_app = typer.Typer(help="Read models (status view, queues, ...).", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
 
 SOURCE = "log"
@@ -33,12 +32,15 @@ def rebuild(
     head = mailroom.app.max_notification_id()
     projection.clear()
     applied = 0
-    with Progress(TextColumn("Rebuilding {task.description}"), BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn()) as progress:
+    with Progress(
+        TextColumn("Rebuilding {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    ) as progress:
         task = progress.add_task(projection.name, total=head)
         position = 0
-        while notifications := mailroom.app.notifications_after(position, batch,
-                                                                projection.topics):
+        while notifications := mailroom.app.notifications_after(position, batch, projection.topics):
             for notification in notifications:
                 event = mailroom.app.to_domain_event(notification)
                 applied += projection.process(event, Tracking(SOURCE, notification.id))

@@ -24,11 +24,19 @@ app.add_typer(station_app, name="station")
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface (default MAILROOM_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default MAILROOM_PORT)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="API processes (Kafka mode only)")] = 1,
 ) -> None:
     """Start the mailroom: API, web pages and (embedded mode) the in-process runner."""
     from mailroom.api.app import create_app
 
     settings = Settings()
+    if workers > 1 and settings.bus == "embedded":
+        typer.echo(
+            "error: --workers > 1 needs MAILROOM_BUS=kafka://... (the embedded runner "
+            "lives in one process)",
+            err=True,
+        )
+        raise typer.Exit(2)
     api = create_app(settings=settings)
     mailroom = api.state.mailroom
     host = host or settings.host
@@ -43,7 +51,18 @@ def serve(
         typer.echo("  No scanning station is registered yet. Register one with:")
         typer.echo("      mailroom station add 'Poststelle Rathaus'")
         typer.echo(f"  and upload with: mailroom scan --server {base} --token TOKEN FILES...")
-    uvicorn.run(api, host=host, port=port, log_level="info")
+    if workers > 1:
+        mailroom.stop()  # each worker process composes its own
+        uvicorn.run(
+            "mailroom.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+    else:
+        uvicorn.run(api, host=host, port=port, log_level="info")
 
 
 @station_app.command("add")

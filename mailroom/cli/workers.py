@@ -22,8 +22,9 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 @app.command()
@@ -40,12 +41,14 @@ def relay() -> None:
     stop = _stop_on_signals()
     ensure_topic(settings)
     mailroom_app = MailroomApp(env=persistence_env(settings.event_store_url))
-    producer = make_producer(settings)
     try:
-        OutboxRelay(mailroom_app, producer, settings.kafka_topic,
-                    settings.cloudevents_source).run(stop)
+        OutboxRelay(
+            mailroom_app,
+            lambda: make_producer(settings),
+            settings.kafka_topic,
+            settings.cloudevents_source,
+        ).run(stop)
     finally:
-        producer.close(timeout=10)
         mailroom_app.close()
 
 
@@ -73,7 +76,7 @@ def worker(
     _configure_logging()
     stop = _stop_on_signals()
     ensure_topic(settings)
-    kafka = make_consumer(settings, group_id=f"mailroom.{consumer.name}")
+    kafka = make_consumer(settings, group_id=f"{settings.kafka_group_prefix}.{consumer.name}")
     log.info("worker %s consuming %s", consumer.name, settings.kafka_topic)
     try:
         KafkaWorker(consumer, mailroom.app, kafka, settings.kafka_topic).run(stop)

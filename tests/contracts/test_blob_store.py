@@ -1,6 +1,7 @@
 """One contract for the BlobStore port, run against every adapter."""
 
 import hashlib
+import uuid
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,23 @@ class TestFileSystemBlobStore(BlobStoreContract):
     def test_no_temporary_files_are_left_behind(self, store, tmp_path):
         store.put(b"x" * 1000)
         assert not list((tmp_path / "blobs").rglob(".incoming-*"))
+
+
+class TestS3BlobStore(BlobStoreContract):
+    @pytest.fixture
+    def store(self, s3_endpoint) -> BlobStore:
+        from minio import Minio
+
+        from mailroom.adapters.s3_blobs import S3BlobStore
+
+        client = Minio(s3_endpoint.endpoint, access_key=s3_endpoint.access_key,
+                       secret_key=s3_endpoint.secret_key, secure=s3_endpoint.secure,
+                       region=s3_endpoint.region)
+        return S3BlobStore(client, f"contract-{uuid.uuid4().hex[:12]}")
+
+    def test_a_second_store_on_an_existing_bucket_sees_the_same_blobs(self, store):
+        from mailroom.adapters.s3_blobs import S3BlobStore
+
+        ref = store.put(b"shared")
+        other = S3BlobStore(store.client, store.bucket)
+        assert other.get(ref.key) == b"shared"

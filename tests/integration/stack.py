@@ -43,6 +43,7 @@ def production_settings(
         s3_region=s3.region,
         bus=f"kafka://{kafka_bootstrap}",
         kafka_topic=f"mailroom.events.{suffix}",
+        kafka_group_prefix=f"mailroom-{suffix}",
         kafka_partitions=3,
         kafka_session_timeout_ms=2000,
         kafka_heartbeat_interval_ms=200,
@@ -66,8 +67,12 @@ class ProcessGroup:
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"{name}.log").open("ab")
-        process = subprocess.Popen([sys.executable, "-m", "mailroom", *args], env=self.env,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mailroom", *args],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         self.processes[name] = process
         return process
 

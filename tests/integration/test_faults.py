@@ -32,8 +32,9 @@ pytestmark = pytest.mark.slow
 def production(
     tmp_path: Path, postgres_url, postgres_schema, kafka_bootstrap, s3_endpoint
 ) -> Iterator[tuple[Mailroom, ProcessGroup]]:
-    settings = production_settings(tmp_path, postgres_url, postgres_schema, kafka_bootstrap,
-                                   s3_endpoint)
+    settings = production_settings(
+        tmp_path, postgres_url, postgres_schema, kafka_bootstrap, s3_endpoint
+    )
     mailroom = build(settings, clock=FakeClock())
     processes = ProcessGroup(settings, tmp_path)
     try:
@@ -56,7 +57,8 @@ def submit_many(mailroom: Mailroom, count: int, pause_s: float = 0.0) -> list[Re
 
 def routed_count(mailroom: Mailroom, receipts: list[Receipt]) -> int:
     return sum(
-        1 for r in receipts
+        1
+        for r in receipts
         if (record := mailroom.status_projection.find(r.reference)) and record.department_id
     )
 

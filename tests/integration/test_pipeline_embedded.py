@@ -153,3 +153,21 @@ def test_the_status_view_can_be_rebuilt_from_zero_by_the_cli(settings, monkeypat
         (a.status, a.department_id, len(a.timeline)) for a in after
     ]
     again.stop()
+
+
+def test_an_event_published_twice_at_a_later_position_changes_nothing(mailroom):
+    """The relay may publish an event again after a crash; it then arrives at a new
+    offset, so the position alone cannot recognise it — the consumers must."""
+    from eventsourcing.persistence import Tracking
+
+    receipt = mailroom.intake.submit(submission(), [], None)
+    mailroom.runner.run_until_idle()
+    head = mailroom.app.max_notification_id()
+    for offset, notification in enumerate(mailroom.app.notifications_after(0, 100), start=1):
+        event = mailroom.app.to_domain_event(notification)
+        for consumer in mailroom.consumers:
+            if notification.topic in consumer.topics:
+                consumer.process(event, Tracking("replayed", offset))
+    assert mailroom.app.max_notification_id() == head  # no new events, no second case
+    record = mailroom.status.lookup(receipt.reference, receipt.access_code, "c")
+    assert [e.status for e in record.timeline] == ["received", "routed", "in_progress"]

@@ -86,8 +86,9 @@ def test_a_born_digital_pdf_gets_its_text_layer_recorded(stack):
     wait_until(extracted, 30, "text extraction")
     (pages,) = stack.mailroom.app.get_item(receipt.item_id).texts.values()
     assert "Ermäßigung" in pages[0].text and "Anlage" in pages[1].text
-    assert stack.mailroom.blobs.exists(stack.mailroom.app.get_item(receipt.item_id)
-                                       .documents[0].blob_key)
+    assert stack.mailroom.blobs.exists(
+        stack.mailroom.app.get_item(receipt.item_id).documents[0].blob_key
+    )
 
 
 def test_a_restart_in_the_middle_loses_nothing_and_doubles_nothing(stack):

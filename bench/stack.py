@@ -1,0 +1,124 @@
+"""Start a mailroom for a benchmark: embedded, or production mode against local test
+services (PostgreSQL, Tansu as the Kafka-protocol broker, moto as S3) — the same services
+the test harness starts."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WORKERS = ("text-layer", "router", "status")
+
+
+@dataclass
+class RunningStack:
+    url: str
+    env: dict[str, str]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the mailroom server exited during start-up:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the mailroom server did not start")
+
+
+@contextmanager
+def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mailroom", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
+def production_env(stack: ExitStack, data_dir: str) -> Iterator[dict[str, str]]:
+    from tests.harness.kafka import kafka_broker
+    from tests.harness.postgres import postgres_server
+    from tests.harness.s3 import s3_server
+
+    postgres = stack.enter_context(postgres_server())
+    kafka = stack.enter_context(kafka_broker())
+    s3 = stack.enter_context(s3_server())
+    suffix = uuid.uuid4().hex[:8]
+    yield {
+        "MAILROOM_EVENT_STORE": postgres,
+        "MAILROOM_BLOB_STORE": f"s3://bench-{suffix}",
+        "MAILROOM_S3_ENDPOINT": s3.endpoint,
+        "MAILROOM_S3_ACCESS_KEY": s3.access_key,
+        "MAILROOM_S3_SECRET_KEY": s3.secret_key,
+        "MAILROOM_S3_SECURE": "false",
+        "MAILROOM_S3_REGION": s3.region,
+        "MAILROOM_BUS": f"kafka://{kafka.bootstrap}",
+        "MAILROOM_KAFKA_TOPIC": f"bench.events.{suffix}",
+        "MAILROOM_KAFKA_GROUP_PREFIX": f"bench-{suffix}",
+        "MAILROOM_KAFKA_PARTITIONS": "6",
+        "MAILROOM_KAFKA_SESSION_TIMEOUT_MS": "6000",
+        "MAILROOM_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+    }
+
+
+@contextmanager
+def mailroom_stack(mode: str, api_workers: int = 1) -> Iterator[RunningStack]:
+    """mode: 'embedded' or 'production'."""
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as data_dir:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
+        env.update(
+            {
+                "MAILROOM_DATA_DIR": data_dir,
+                "MAILROOM_PORT": str(port),
+                "MAILROOM_SECRET_KEY": "bench-" + "z" * 40,
+            }
+        )
+        logs = Path(data_dir)
+        if mode == "production":
+            env.update(stack.enter_context(production_env(stack, data_dir)))
+            stack.enter_context(_process(["relay"], env, logs / "relay.log"))
+            for name in WORKERS:
+                stack.enter_context(_process(["worker", name], env, logs / f"{name}.log"))
+        server = stack.enter_context(
+            _process(["serve", "--workers", str(api_workers)], env, logs / "serve.log")
+        )
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, server, logs / "serve.log")
+        yield RunningStack(url=url, env=env)
