@@ -1,7 +1,21 @@
-"""The city catalog: departments (Fachdienste) and the services each handles.
+"""The city catalog: departments (Fachdienste), the services each handles, and what the router
+needs to know about them.
 
 Loaded from a TOML file (the sample city ships one in ``mailroom/cities``) or from a
 ``departments.json`` in the corpus format. Plain data, no I/O beyond reading the file.
+
+Besides id, name, description and services, a department may carry the knowledge an
+administrator writes down for the router (all optional):
+
+- ``aliases``: names people use for the office ("Einwohnermeldeamt", "Zulassungsstelle");
+- ``keywords``: what it handles in the words citizens use ("Schlagloch", "Tonne nicht geleert");
+- ``reference_formats``: its file-number formats, e.g. ``"36.2-FE-NNNN/YY"`` (see
+  ``routing.reference_formats`` for the notation);
+- ``threshold``: the confidence an automatic routing to it needs.
+
+City-wide: ``[city] reference_formats`` (department-neutral formats such as the portal's),
+``[routing]`` defaults, ``[[misdirected]]`` vocabulary groups for mail that is not for the city
+(Finanzamt, Jobcenter, advertising, ...) and ``[[rules]]`` that decide before the classifier.
 """
 
 from __future__ import annotations
@@ -13,6 +27,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from routing.reference_formats import ReferenceFormatError, compile_format
+
+MISDIRECTED = "misdirected"
+"""Pseudo-department id of mail that is not for the city at all."""
+TRIAGE = "triage"
+"""Rule target that sends an item to the triage queue."""
 
 
 class CatalogError(ValueError):
@@ -41,18 +62,50 @@ class Department:
     description: str
     services: tuple[Service, ...] = ()
     keywords: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    reference_formats: tuple[str, ...] = ()
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)
 class City:
     name: str
     reference_prefix: str
+    reference_formats: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MisdirectionGroup:
+    """Vocabulary of mail meant for someone else; ``addressee`` is shown to the clerk."""
+
+    addressee: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """If any phrase of ``any_of`` (and every phrase of ``all_of``) occurs, decide ``target``:
+    a department id, ``"misdirected"`` or ``"triage"``."""
+
+    name: str
+    target: str
+    any_of: tuple[str, ...]
+    all_of: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    default_threshold: float = 0.6
+    misdirected_threshold: float = 0.5
 
 
 @dataclass(frozen=True)
 class Catalog:
     city: City
     departments: tuple[Department, ...]
+    misdirection: tuple[MisdirectionGroup, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    settings: RoutingSettings = RoutingSettings()
     _services: dict[str, Service] = field(init=False, repr=False, compare=False)
     _departments: dict[str, Department] = field(init=False, repr=False, compare=False)
 
@@ -60,6 +113,8 @@ class Catalog:
         departments = {d.id: d for d in self.departments}
         if len(departments) != len(self.departments):
             raise CatalogError("department ids must be unique")
+        if MISDIRECTED in departments or TRIAGE in departments:
+            raise CatalogError(f"{MISDIRECTED!r} and {TRIAGE!r} are reserved department ids")
         services: dict[str, Service] = {}
         for department in self.departments:
             for service in department.services:
@@ -68,6 +123,25 @@ class Catalog:
                 services[service.key] = service
         object.__setattr__(self, "_services", services)
         object.__setattr__(self, "_departments", departments)
+        self._validate()
+
+    def _validate(self) -> None:
+        for rule in self.rules:
+            if rule.target not in self._departments and rule.target not in (MISDIRECTED, TRIAGE):
+                raise CatalogError(f"rule {rule.name!r} targets unknown department {rule.target!r}")
+            if not rule.any_of:
+                raise CatalogError(f"rule {rule.name!r} needs at least one phrase in 'any'")
+        thresholds = [d.threshold for d in self.departments if d.threshold is not None]
+        thresholds += [self.settings.default_threshold, self.settings.misdirected_threshold]
+        if any(not 0.0 < t <= 1.0 for t in thresholds):
+            raise CatalogError("thresholds must lie in (0, 1]")
+        for pattern in self.city.reference_formats + tuple(
+            p for d in self.departments for p in d.reference_formats
+        ):
+            try:
+                compile_format(pattern)
+            except ReferenceFormatError as exc:
+                raise CatalogError(str(exc)) from exc
 
     def service(self, key: str) -> Service:
         try:
@@ -84,6 +158,21 @@ class Catalog:
     def services(self) -> list[Service]:
         return list(self._services.values())
 
+    def department_ids(self) -> list[str]:
+        return [d.id for d in self.departments]
+
+    def threshold_for(self, department_id: str) -> float:
+        """The confidence an automatic decision for this department (or misdirection) needs."""
+        if department_id == MISDIRECTED:
+            return self.settings.misdirected_threshold
+        threshold = self.department(department_id).threshold
+        return self.settings.default_threshold if threshold is None else threshold
+
+    def reference_formats(self) -> list[tuple[str, str | None]]:
+        """Every reference format with the department it belongs to (None: city-wide)."""
+        owned = [(p, d.id) for d in self.departments for p in d.reference_formats]
+        return owned + [(p, None) for p in self.city.reference_formats]
+
     @classmethod
     def load(cls, path: Path | str) -> Catalog:
         """Load a catalog from a ``.toml`` file or a corpus-style ``departments.json``."""
@@ -96,31 +185,42 @@ class Catalog:
             if path.suffix == ".json":
                 return cls.from_departments_json(json.loads(raw))
             return cls.from_toml(tomllib.loads(raw.decode("utf-8")))
+        except CatalogError as exc:
+            raise CatalogError(f"catalog {path}: {exc}") from exc
         except (ValueError, KeyError, TypeError) as exc:
             raise CatalogError(f"catalog {path} is malformed: {exc}") from exc
 
     @classmethod
     def from_toml(cls, data: dict[str, Any]) -> Catalog:
-        city = City(name=data["city"]["name"], reference_prefix=data["city"]["reference_prefix"])
-        departments = tuple(
-            Department(
-                id=d["id"],
-                name=d["name"],
-                description=d.get("description", ""),
-                services=tuple(
-                    Service(key=s["key"], name=s["name"], department_id=d["id"])
-                    for s in d.get("services", [])
-                ),
-                keywords=tuple(d.get("keywords", [])),
-            )
-            for d in data["departments"]
+        city_data = data["city"]
+        city = City(
+            name=city_data["name"],
+            reference_prefix=city_data["reference_prefix"],
+            reference_formats=_strings(city_data, "reference_formats"),
         )
-        return cls(city=city, departments=departments)
+        departments = tuple(_department_from_toml(d) for d in data["departments"])
+        misdirection = tuple(
+            MisdirectionGroup(addressee=g["addressee"], keywords=_strings(g, "keywords"))
+            for g in data.get("misdirected", [])
+        )
+        rules = tuple(
+            Rule(
+                name=r["name"],
+                target=r["target"],
+                any_of=_strings(r, "any"),
+                all_of=_strings(r, "all"),
+            )
+            for r in data.get("rules", [])
+        )
+        routing = data.get("routing", {})
+        settings = RoutingSettings(
+            default_threshold=float(routing.get("default_threshold", 0.6)),
+            misdirected_threshold=float(routing.get("misdirected_threshold", 0.5)),
+        )
+        return cls(city, departments, misdirection, rules, settings)
 
     @classmethod
-    def from_departments_json(
-        cls, data: list[dict[str, Any]], city: City | None = None
-    ) -> Catalog:
+    def from_departments_json(cls, data: list[dict[str, Any]], city: City | None = None) -> Catalog:
         """Build a catalog from the corpus format: ``[{id, name, description, services[]}]``."""
         departments = tuple(
             Department(
@@ -137,11 +237,36 @@ class Catalog:
         return cls(city=city or City(name="Stadt", reference_prefix="LIN"), departments=departments)
 
 
+def _department_from_toml(d: dict[str, Any]) -> Department:
+    threshold = d.get("threshold")
+    return Department(
+        id=d["id"],
+        name=d["name"],
+        description=d.get("description", ""),
+        services=tuple(
+            Service(key=s["key"], name=s["name"], department_id=d["id"])
+            for s in d.get("services", [])
+        ),
+        keywords=_strings(d, "keywords"),
+        aliases=_strings(d, "aliases"),
+        reference_formats=_strings(d, "reference_formats"),
+        threshold=None if threshold is None else float(threshold),
+    )
+
+
+def _strings(table: dict[str, Any], key: str) -> tuple[str, ...]:
+    values = table.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise CatalogError(f"{key!r} must be a list of strings")
+    return tuple(values)
+
+
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
 def service_key(name: str) -> str:
-    """A stable slug for a service name: ``"Reisepass / Kinderreisepass"`` -> ``reisepass-kinderreisepass``."""
+    """A stable slug for a service name:
+    ``"Reisepass / Kinderreisepass"`` -> ``reisepass-kinderreisepass``."""
     head = re.split(r"[(:]", name, maxsplit=1)[0].lower().translate(_UMLAUTS)
     ascii_text = unicodedata.normalize("NFKD", head).encode("ascii", "ignore").decode()
     return "-".join(re.findall(r"[a-z0-9]+", ascii_text)[:4])
