@@ -24,9 +24,16 @@ class Case(Aggregate):
         department_id: str
         subject: str
         party: str
+        address: str
         opened_at: datetime
-        first_item_id: UUID
+        first_item_id: UUID | None
         service_key: str | None
+        status: str
+
+    class Reassigned(Aggregate.Event):
+        from_department_id: str
+        department_id: str
+        reassigned_by: str
 
     class ItemAttached(Aggregate.Event):
         item_id: UUID
@@ -36,7 +43,11 @@ class Case(Aggregate):
         outcome: str
 
     @staticmethod
-    def create_id(first_item_id: UUID) -> UUID:
+    def create_id(reference: str, first_item_id: UUID | None) -> UUID:
+        """Opened by an item: derived from it (never two cases for one item). Imported from
+        a legacy system (no item): derived from the legacy reference."""
+        if first_item_id is None:
+            return ids.imported_case_id(reference)
         return ids.case_id_for_first_item(first_item_id)
 
     @event(Opened)
@@ -47,17 +58,21 @@ class Case(Aggregate):
         subject: str,
         party: str,
         opened_at: datetime,
-        first_item_id: UUID,
+        first_item_id: UUID | None,
+        address: str = "",
         service_key: str | None = None,
+        status: str = "open",
     ) -> None:
         self.reference = reference
         self.department_id = department_id
         self.subject = subject
         self.party = party
+        self.address = address
         self.opened_at = opened_at
         self.service_key = service_key
-        self.item_ids = [first_item_id]
-        self.closed = False
+        self.first_item_id = first_item_id
+        self.item_ids = [] if first_item_id is None else [first_item_id]
+        self.closed = status == "closed"
 
     def attach_item(self, item_id: UUID) -> None:
         if self.closed:
@@ -69,6 +84,18 @@ class Case(Aggregate):
     @event(ItemAttached)
     def _item_attached(self, item_id: UUID) -> None:
         self.item_ids.append(item_id)
+
+    def reassign(self, department_id: str, reassigned_by: str) -> None:
+        if department_id != self.department_id:
+            self._reassigned(
+                from_department_id=self.department_id,
+                department_id=department_id,
+                reassigned_by=reassigned_by,
+            )
+
+    @event(Reassigned)
+    def _reassigned(self, from_department_id: str, department_id: str, reassigned_by: str) -> None:
+        self.department_id = department_id
 
     def close(self, closed_at: datetime, outcome: str) -> None:
         if self.closed:

@@ -13,6 +13,14 @@ def case_id_for_first_item(item_id: UUID) -> UUID:
     return uuid5(NAMESPACE, f"case:{item_id}")
 
 
+def imported_case_id(reference: str) -> UUID:
+    return uuid5(NAMESPACE, f"imported-case:{reference}")
+
+
+def routing_example_id(source: str) -> UUID:
+    return uuid5(NAMESPACE, f"routing-example:{source}")
+
+
 def reference_index_id(reference: str) -> UUID:
     return uuid5(NAMESPACE, f"reference:{reference}")
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from aggregates import ids
-from aggregates.values import Document, PageText, RoutingCandidate, Submission
+from aggregates.values import Document, PageText, QualityIssue, RoutingCandidate, Submission
 
 
 class MailItemError(ValueError):
@@ -48,6 +48,8 @@ class MailItem(Aggregate):
         blob_key: str
         method: str
         pages: list[PageText]
+        searchable_pdf_key: str | None
+        quality_issues: list[QualityIssue]
 
     class ExtractionFailed(Aggregate.Event):
         blob_key: str
@@ -63,6 +65,7 @@ class MailItem(Aggregate):
         reason: str
         candidates: list[RoutingCandidate]
         warnings: list[str]
+        misdirected: bool
 
     class Rerouted(Aggregate.Event):
         from_department_id: str | None
@@ -104,17 +107,42 @@ class MailItem(Aggregate):
         self.case_id: UUID | None = None
         self.texts: dict[str, list[PageText]] = {}
         self.extraction_failures: dict[str, str] = {}
+        self.quality_issues: list[QualityIssue] = []
+        self.searchable_pdfs: dict[str, str] = {}
 
     # -- text ---------------------------------------------------------------------------
 
-    def record_text(self, blob_key: str, method: str, pages: list[PageText]) -> None:
+    def record_text(
+        self,
+        blob_key: str,
+        method: str,
+        pages: list[PageText],
+        searchable_pdf_key: str | None = None,
+        quality_issues: list[QualityIssue] | None = None,
+    ) -> None:
         if blob_key not in {d.blob_key for d in self.documents}:
             raise MailItemError(f"item has no document {blob_key}")
-        self._text_extracted(blob_key=blob_key, method=method, pages=pages)
+        self._text_extracted(
+            blob_key=blob_key,
+            method=method,
+            pages=pages,
+            searchable_pdf_key=searchable_pdf_key,
+            quality_issues=quality_issues or [],
+        )
 
     @event(TextExtracted)
-    def _text_extracted(self, blob_key: str, method: str, pages: list[PageText]) -> None:
+    def _text_extracted(
+        self,
+        blob_key: str,
+        method: str,
+        pages: list[PageText],
+        searchable_pdf_key: str | None,
+        quality_issues: list[QualityIssue],
+    ) -> None:
         self.texts[blob_key] = pages
+        self.quality_issues.extend(quality_issues)
+        if searchable_pdf_key:
+            self.searchable_pdfs[blob_key] = searchable_pdf_key
 
     def record_extraction_failure(self, blob_key: str, reason: str) -> None:
         self._extraction_failed(blob_key=blob_key, reason=reason)
@@ -122,6 +150,19 @@ class MailItem(Aggregate):
     @event(ExtractionFailed)
     def _extraction_failed(self, blob_key: str, reason: str) -> None:
         self.extraction_failures[blob_key] = reason
+
+    @property
+    def text_complete(self) -> bool:
+        """Every document has been read, or found unreadable."""
+        done = self.texts.keys() | self.extraction_failures.keys()
+        return all(d.blob_key in done for d in self.documents)
+
+    @property
+    def text(self) -> str:
+        """The text of all documents, pages separated by form feeds."""
+        return "\f".join(
+            page.text for d in self.documents for page in self.texts.get(d.blob_key, [])
+        )
 
     # -- routing ------------------------------------------------------------------------
 
@@ -141,15 +182,25 @@ class MailItem(Aggregate):
         self.department_id = department_id
 
     def send_to_triage(
-        self, reason: str, candidates: list[RoutingCandidate], warnings: list[str]
+        self,
+        reason: str,
+        candidates: list[RoutingCandidate],
+        warnings: list[str],
+        misdirected: bool = False,
     ) -> None:
-        if self.status is ItemStatus.ROUTED:
-            raise AlreadyRoutedError(f"{self.reference} is already routed")
-        self._sent_to_triage(reason=reason, candidates=candidates, warnings=warnings)
+        if self.status is not ItemStatus.RECEIVED:
+            raise AlreadyRoutedError(f"{self.reference} was already routed or triaged")
+        self._sent_to_triage(
+            reason=reason, candidates=candidates, warnings=warnings, misdirected=misdirected
+        )
 
     @event(SentToTriage)
     def _sent_to_triage(
-        self, reason: str, candidates: list[RoutingCandidate], warnings: list[str]
+        self,
+        reason: str,
+        candidates: list[RoutingCandidate],
+        warnings: list[str],
+        misdirected: bool,
     ) -> None:
         self.status = ItemStatus.TRIAGE
 

@@ -53,6 +53,15 @@ class PageText:
 
 
 @dataclass(frozen=True)
+class QualityIssue:
+    """Why a document cannot be trusted as read; ``message`` is for clerks (German)."""
+
+    code: str
+    message: str
+    page: int | None = None
+
+
+@dataclass(frozen=True)
 class RoutingCandidate:
     department_id: str
     confidence: float

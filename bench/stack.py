@@ -21,7 +21,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-WORKERS = ("text-layer", "router", "status")
+WORKERS = ("ocr", "router", "status", "case-directory")
 
 
 @dataclass

@@ -15,13 +15,15 @@ from mailroom.adapters.filesystem_blobs import FileSystemBlobStore
 from mailroom.application import MailroomApp
 from mailroom.config import Settings
 from mailroom.consumers.base import Consumer
-from mailroom.consumers.service_router import ServiceRouter
-from mailroom.consumers.text_layer import TextLayerConsumer
+from mailroom.consumers.router import RouterConsumer
+from mailroom.consumers.text_extraction import TextExtractionConsumer
 from mailroom.intake.inspection import UploadLimits
 from mailroom.intake.service import IntakeService
 from mailroom.ports import BlobStore
 from mailroom.runner import EmbeddedRunner
 from mailroom.status import FailureRateLimiter, StatusService
+from ocr import OcrEngine, OcrOptions
+from projections.case_directory import CaseDirectoryProjection
 from projections.database import create_views_engine
 from projections.status import StatusProjection
 from routing.catalog import Catalog, UnknownDepartmentError
@@ -43,6 +45,8 @@ class Mailroom:
     catalog: Catalog
     views: Engine
     status_projection: StatusProjection
+    case_directory: CaseDirectoryProjection
+    text_extraction: TextExtractionConsumer
     consumers: list[Consumer]
     intake: IntakeService
     status: StatusService
@@ -68,6 +72,7 @@ class Mailroom:
 
     def stop(self) -> None:
         self.runner.stop()
+        self.text_extraction.close()
         self.views.dispose()
         self.app.close()
 
@@ -78,10 +83,21 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
     blobs = build_blob_store(settings)
     views = create_views_engine(settings.views_db_url)
     status_projection = StatusProjection(views, lambda d: _department_name(catalog, d))
+    case_directory = CaseDirectoryProjection(views)
+    ocr_options = OcrOptions(
+        languages=settings.ocr_languages,
+        min_confidence=settings.ocr_min_confidence,
+        jobs=settings.ocr_jobs,
+        page_timeout_s=settings.ocr_page_timeout_s,
+        max_pages=settings.max_pages,
+        max_page_pixels=settings.max_pixels,
+    )
+    text_extraction = TextExtractionConsumer(app, blobs, lambda: OcrEngine(ocr_options))
     consumers: list[Consumer] = [
-        TextLayerConsumer(app, blobs),
-        ServiceRouter(app, catalog, clock),
+        text_extraction,
+        RouterConsumer(app, catalog, case_directory, clock),
         status_projection,
+        case_directory,
     ]
     limits = UploadLimits(
         max_bytes=settings.max_upload_mb * 1024 * 1024,
@@ -100,6 +116,8 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
         catalog=catalog,
         views=views,
         status_projection=status_projection,
+        case_directory=case_directory,
+        text_extraction=text_extraction,
         consumers=consumers,
         intake=intake,
         status=status,

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=100)
     cloudevents_source: str = "/mailroom"
 
+    # OCR
+    ocr_languages: str = "deu+eng"
+    ocr_min_confidence: float = Field(default=60.0, ge=0, le=100)
+    ocr_jobs: int | None = Field(default=None, ge=1)  # None: every core
+    ocr_page_timeout_s: float = Field(default=120.0, gt=0)
+
     city_catalog: Path = SAMPLE_CITY_CATALOG
     secret_key: str = ""
 

@@ -12,7 +12,7 @@ serves the CLI, the benchmark and tests (``load_cases`` reads the corpus' ``case
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -67,6 +67,9 @@ class InMemoryCaseDirectory:
 
     def __len__(self) -> int:
         return len(self._cases)
+
+    def __iter__(self) -> Iterator[CaseRecord]:
+        return iter(self._cases)
 
 
 def case_from_json(data: dict[str, object]) -> CaseRecord:

@@ -7,7 +7,14 @@ from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from aggregates.values import Applicant, Document, PageText, RoutingCandidate, Submission
+from aggregates.values import (
+    Applicant,
+    Document,
+    PageText,
+    QualityIssue,
+    RoutingCandidate,
+    Submission,
+)
 
 
 class DataclassAsDict(Transcoding):
@@ -26,7 +33,7 @@ class DataclassAsDict(Transcoding):
         return self.type(**values)
 
 
-VALUE_OBJECTS = (Document, Applicant, Submission, PageText, RoutingCandidate)
+VALUE_OBJECTS = (Document, Applicant, Submission, PageText, QualityIssue, RoutingCandidate)
 
 
 def register_value_objects(transcoder: JSONTranscoder) -> None:

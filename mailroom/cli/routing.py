@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
+from mailroom.bootstrap import utc_now
 from mailroom.cli.main import app
 from ocr import OcrEngine, OcrError, OcrOptions, read_text_layer
 from routing import CatalogError, ExamplesError, Letter, Router, load_cases, load_examples
@@ -123,3 +124,28 @@ def _print(path: Path, decision: Decision, as_json: bool) -> None:
     typer.echo(f"    {decision.explanation.detail}")
     for warning in decision.warnings:
         typer.echo(f"    warning: {warning}")
+
+
+@routing_app.command("import-examples")
+def import_examples(
+    folder: Annotated[Path, typer.Argument(help="labels.jsonl plus one folder per letter")],
+) -> None:
+    """Import labelled example letters; the router learns from them (as events, so the model
+    can always be rebuilt). Importing the same folder again adds nothing."""
+    from mailroom.bootstrap import build
+    from mailroom.casework import Casework, CaseworkError
+    from mailroom.config import Settings
+
+    mailroom = build(Settings())
+    try:
+        with LetterReader() as reader:
+            examples = load_examples(folder, read_text=reader.read_example)
+        imported, known = Casework(mailroom.app, mailroom.catalog, utc_now).import_examples(
+            examples, source_prefix=folder.resolve().name
+        )
+    except (ExamplesError, UnreadableLetterError, CaseworkError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        mailroom.stop()
+    typer.echo(f"{imported} examples imported, {known} were already known")

@@ -66,8 +66,8 @@ def routed_count(mailroom: Mailroom, receipts: list[Receipt]) -> int:
 def test_a_worker_killed_mid_batch_is_taken_over_and_restarted(production):
     mailroom, processes = production
     processes.start("relay", "relay")
-    processes.start("text-layer", "worker", "text-layer")
-    processes.start("status", "worker", "status")
+    for name in ("ocr", "status", "case-directory"):
+        processes.start(name, "worker", name)
     processes.start("router-1", "worker", "router")
     processes.start("router-2", "worker", "router")
     receipts = submit_many(mailroom, 500)

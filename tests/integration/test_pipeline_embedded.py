@@ -7,6 +7,7 @@ import pytest
 from aggregates.mail_item import ItemStatus
 from aggregates.station import ScanningStation, hash_token
 from mailroom.bootstrap import Mailroom, build
+from mailroom.runner import EmbeddedRunner
 from mailroom.intake.service import IdempotencyConflictError, Upload
 from mailroom.status import StatusNotFoundError
 from routing.catalog import UnknownServiceError
@@ -50,15 +51,21 @@ def test_a_born_digital_pdf_has_its_text_layer_recorded(mailroom):
     assert "Geburtsurkunde" in pages[0].text
 
 
-def test_a_scan_stays_received_until_ocr_and_routing_exist(mailroom):
+def test_an_image_only_scan_is_read_by_ocr_and_gets_a_searchable_pdf(mailroom):
     station = register_station(mailroom)
-    receipt = mailroom.intake.scan(station, [Upload("brief.pdf", image_pdf())], None)
+    original = image_pdf()
+    receipt = mailroom.intake.scan(station, [Upload("brief.pdf", original)], None)
     mailroom.runner.run_until_idle()
 
     item = mailroom.app.get_item(receipt.item_id)
-    assert item.status is ItemStatus.RECEIVED
-    assert item.texts == {}
-    assert mailroom.status.lookup(receipt.reference, receipt.access_code, "c").status == "received"
+    (document,) = item.documents
+    pages = item.texts[document.blob_key]
+    assert pages[0].method == "ocr"
+    assert pages[0].confidence > 0
+    searchable = mailroom.blobs.get(item.searchable_pdfs[document.blob_key])
+    assert searchable.startswith(b"%PDF-") and searchable != original
+    assert mailroom.blobs.get(document.blob_key) == original  # the original is never changed
+    assert item.status is not ItemStatus.RECEIVED  # routed or in triage, never left waiting
 
 
 def test_a_retried_submission_is_the_same_item(mailroom):
@@ -99,9 +106,8 @@ def test_a_restart_in_the_middle_neither_loses_nor_repeats_an_effect(settings):
     THEN every item is routed exactly once and the view shows each once."""
     first = build(settings, clock=FakeClock())
     receipts = [first.intake.submit(submission(), [], f"k{i}") for i in range(6)]
-    # Process only the first consumer's share, as if the process died after it.
-    first.runner._load_positions()
-    first.runner._advance(first.runner._followers[0])
+    # Only the first consumer gets through, as if the process died after it.
+    EmbeddedRunner(first.app, first.consumers[:1]).run_until_idle()
     first.stop()
 
     second = build(settings, clock=FakeClock())

@@ -1,0 +1,134 @@
+"""The router consumer: decides where each item goes and opens or extends its case.
+
+Portal submissions route by their service key. A scanned letter waits until all its
+documents have been read; unreadable or doubtful scans go to triage ("rescan or index by
+hand"); otherwise the routing library decides: attach to an existing case (only when the
+sender plausibly is that case's citizen), route to a department and open a case, or send
+to triage with the best candidates (misdirected mail marked as such).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
+
+from aggregates.case import Case
+from aggregates.mail_item import ItemStatus, MailItem
+from aggregates.values import Channel, RoutingCandidate
+from mailroom.application import MailroomApp
+from mailroom.consumers.base import tracking_name
+from mailroom.consumers.routing_model import RouterFromEvents
+from projections.case_directory import CaseDirectoryProjection
+from routing import Catalog, Decision, Letter, route_submission
+
+RESCAN = "Bitte neu scannen oder von Hand erfassen"
+
+
+class RouterConsumer:
+    name = "router"
+    topics: tuple[str, ...] = tuple(
+        get_topic(cls)
+        for cls in (MailItem.Received, MailItem.TextExtracted, MailItem.ExtractionFailed)
+    )
+
+    def __init__(
+        self,
+        app: MailroomApp,
+        catalog: Catalog,
+        cases: CaseDirectoryProjection,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.app = app
+        self.catalog = catalog
+        self.cases = cases
+        self.clock = clock
+        self.model = RouterFromEvents(app, catalog)
+
+    def position(self, source: str) -> int:
+        return self.app.position(tracking_name(self.name, source))
+
+    def process(self, event: Any, tracking: Tracking) -> bool:
+        own = Tracking(
+            tracking_name(self.name, tracking.application_name), tracking.notification_id
+        )
+        if own.notification_id <= self.app.position(own.application_name):
+            return False
+        item = self.app.get_item(event.originator_id)
+        if item.status is not ItemStatus.RECEIVED or item.case_id is not None:
+            return self.app.save_processed(own)  # decided before (a repeated event)
+        if item.channel == Channel.PORTAL and item.submission is not None:
+            decision = route_submission(self.catalog, item.submission.service_key)
+            return self.app.save_processed(own, *self._apply(item, decision, "service-key"))
+        if not item.text_complete:
+            return self.app.save_processed(own)  # wait for the other documents
+        if item.quality_issues or item.extraction_failures:
+            warnings = [i.message for i in item.quality_issues]
+            warnings += list(item.extraction_failures.values())
+            item.send_to_triage(RESCAN, candidates=[], warnings=warnings)
+            return self.app.save_processed(own, item)
+        decision = self.model.current().decide(Letter(item.text, str(item.id)), self.cases)
+        return self.app.save_processed(own, *self._apply(item, decision, "classifier"))
+
+    def _apply(self, item: MailItem, decision: Decision, method: str) -> list[Any]:
+        explanation = _explain(decision)
+        if decision.case is not None:
+            case = self._existing_case(decision.case)
+            if case is not None and not case.closed:
+                case.attach_item(item.id)
+                item.route(case.department_id, "follow-up", decision.confidence, explanation)
+                item.attach_to_case(case.id, case.reference)
+                return [item, case]
+        if decision.triage or decision.department is None:
+            item.send_to_triage(
+                decision.reason,
+                candidates=[
+                    RoutingCandidate(c.department, round(c.confidence, 4))
+                    for c in decision.candidates
+                ],
+                warnings=list(decision.warnings),
+                misdirected=decision.misdirected,
+            )
+            return [item]
+        item.route(decision.department, method, decision.confidence, explanation)
+        case = self._open_case(item, decision.department)
+        item.attach_to_case(case.id, case.reference)
+        return [item, case]
+
+    def _open_case(self, item: MailItem, department_id: str) -> Case:
+        submission = item.submission
+        return Case(
+            reference=item.reference,
+            department_id=department_id,
+            subject=submission.subject if submission else _first_line(item.text),
+            party=submission.applicant.name if submission else "",
+            address=(submission.applicant.address or "") if submission else "",
+            opened_at=self.clock(),
+            first_item_id=item.id,
+            service_key=submission.service_key if submission else None,
+        )
+
+    def _existing_case(self, reference: str) -> Case | None:
+        case_id = self.cases.case_uuid(reference)
+        return None if case_id is None else self.app.find_case(UUID(case_id))
+
+
+def _explain(decision: Decision) -> str:
+    explanation = decision.explanation
+    parts = [f"{explanation.method}: {explanation.detail}"]
+    if explanation.terms:
+        parts.append("terms: " + ", ".join(explanation.terms))
+    if decision.model_version:
+        parts.append(f"model {decision.model_version}")
+    return "; ".join(parts)
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if len(line.strip()) > 3:
+            return line.strip()[:200]
+    return "Eingang ohne Text"

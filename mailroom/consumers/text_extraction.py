@@ -1,0 +1,89 @@
+"""Reads every document of a new mail item through the OCR library and records
+TextExtracted (with per-page confidence, quality issues and a searchable PDF) or
+ExtractionFailed (with a reason a clerk understands)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
+
+from aggregates.mail_item import MailItem
+from aggregates.values import PageText, QualityIssue
+from mailroom.application import MailroomApp
+from mailroom.consumers.base import tracking_name
+from mailroom.ports import BlobStore
+from ocr import OcrEngine, OcrError, OcrResult
+
+
+class TextExtractionConsumer:
+    name = "ocr"
+    topics: tuple[str, ...] = (get_topic(MailItem.Received),)
+
+    def __init__(
+        self, app: MailroomApp, blobs: BlobStore, make_engine: Callable[[], OcrEngine]
+    ) -> None:
+        self.app = app
+        self.blobs = blobs
+        self._make_engine = make_engine
+        self._engine: OcrEngine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> OcrEngine:
+        """Started on first use: processes that never read a document start no pool."""
+        with self._lock:
+            if self._engine is None:
+                self._engine = self._make_engine()
+            return self._engine
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
+
+    def position(self, source: str) -> int:
+        return self.app.position(tracking_name(self.name, source))
+
+    def process(self, event: Any, tracking: Tracking) -> bool:
+        own = Tracking(
+            tracking_name(self.name, tracking.application_name), tracking.notification_id
+        )
+        if own.notification_id <= self.app.position(own.application_name):
+            return False
+        item = self.app.get_item(event.originator_id)
+        for document in item.documents:
+            if document.blob_key in item.texts or document.blob_key in item.extraction_failures:
+                continue  # already read (e.g. an event published twice)
+            try:
+                result = self.engine.read(self.blobs.get(document.blob_key))
+            except OcrError as exc:
+                item.record_extraction_failure(document.blob_key, exc.german_message)
+                continue
+            self._record(item, document.blob_key, result)
+        return self.app.save_processed(own, item)
+
+    def _record(self, item: MailItem, blob_key: str, result: OcrResult) -> None:
+        searchable_key = None
+        if result.searchable_pdf:
+            searchable_key = self.blobs.put(result.searchable_pdf, "application/pdf").key
+        item.record_text(
+            blob_key,
+            method=result.method,
+            pages=[
+                PageText(
+                    number=p.number,
+                    text=p.text,
+                    confidence=round(p.confidence, 1),
+                    method=p.method,
+                    rotation=p.rotation,
+                )
+                for p in result.pages
+            ],
+            searchable_pdf_key=searchable_key,
+            quality_issues=[QualityIssue(f.code, f.message, f.page) for f in result.flags],
+        )
