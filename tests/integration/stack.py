@@ -53,7 +53,8 @@ def production_settings(
 def settings_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
     for name, value in settings.model_dump().items():
-        env[f"MAILROOM_{name.upper()}"] = str(value)
+        if value is not None:
+            env[f"MAILROOM_{name.upper()}"] = str(value)
     return env
 
 

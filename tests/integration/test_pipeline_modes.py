@@ -70,7 +70,7 @@ def stack(request, tmp_path: Path, settings) -> Iterator[Stack]:
 
 def test_a_portal_submission_reaches_the_status_view_with_its_department(stack):
     receipt = stack.mailroom.intake.submit(submission(service_key="hundesteuer"), [], None)
-    wait_until(lambda: all_visible(stack.mailroom, [receipt], "in_progress"), 30, "routing")
+    wait_until(lambda: all_visible(stack.mailroom, [receipt], "in_progress"), 90, "routing")
     record = stack.mailroom.status.lookup(receipt.reference, receipt.access_code, "c")
     assert record.department_id == "steueramt"
     reconcile(stack.mailroom, [receipt])
@@ -83,7 +83,7 @@ def test_a_born_digital_pdf_gets_its_text_layer_recorded(stack):
     def extracted() -> bool:
         return bool(stack.mailroom.app.get_item(receipt.item_id).texts)
 
-    wait_until(extracted, 30, "text extraction")
+    wait_until(extracted, 90, "text extraction")
     (pages,) = stack.mailroom.app.get_item(receipt.item_id).texts.values()
     assert "Ermäßigung" in pages[0].text and "Anlage" in pages[1].text
     assert stack.mailroom.blobs.exists(
