@@ -10,6 +10,7 @@ from minio.error import S3Error
 from mailroom.ports import BlobNotFoundError, BlobRef, blob_ref_for
 
 _MISSING = {"NoSuchKey", "NoSuchObject", "NotFound"}
+_CHECK_BEFORE_PUT_BYTES = 1024 * 1024
 
 
 class S3BlobStore:
@@ -25,9 +26,10 @@ class S3BlobStore:
 
     def put(self, data: bytes, media_type: str = "application/octet-stream") -> BlobRef:
         ref = blob_ref_for(data)
-        if self.exists(ref.key):
+        if len(data) > _CHECK_BEFORE_PUT_BYTES and self.exists(ref.key):
             return ref
-        # S3 acknowledges a PUT only once the object is durable.
+        # S3 acknowledges a PUT only once the object is durable. The key is the content's
+        # hash, so writing small blobs again is harmless and cheaper than asking first.
         self.client.put_object(
             self.bucket, ref.key, io.BytesIO(data), len(data), content_type=media_type
         )

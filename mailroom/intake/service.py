@@ -86,7 +86,13 @@ class IntakeService:
         fingerprint = _fingerprint(asdict(submission), files)
         key = idempotency_key or uuid.uuid4().hex
         return self._receive(
-            Channel.PORTAL, key, files, inspected, fingerprint, submission=submission
+            Channel.PORTAL,
+            key,
+            files,
+            inspected,
+            fingerprint,
+            submission=submission,
+            may_exist=idempotency_key is not None,
         )
 
     def scan(
@@ -118,11 +124,11 @@ class IntakeService:
         fingerprint: str,
         submission: Submission | None = None,
         station_id: UUID | None = None,
+        may_exist: bool = True,
     ) -> Receipt:
         item_id = ids.mail_item_id(channel, intake_key)
-        existing = self.app.find_item(item_id)
-        if existing is not None:
-            return self._replay(existing, fingerprint)
+        if may_exist and (existing := self.app.find_item(item_id)) is not None:
+            return self._replay(existing, fingerprint)  # before storing anything
         documents = []
         for upload, info in zip(files, inspected, strict=True):
             ref = self.blobs.put(upload.data, info.media_type)
