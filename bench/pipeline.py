@@ -19,23 +19,25 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from sqlalchemy import create_engine, select
-
 from stack import mailroom_stack
 
 
 def metadata(i: int) -> str:
-    return json.dumps({
-        "service_key": "sperrmuell-termin",
-        "applicant": {"name": f"Bench {i}", "email": "bench@example.org"},
-        "subject": f"Sperrmüll-Termin {i}",
-    })
+    return json.dumps(
+        {
+            "service_key": "sperrmuell-termin",
+            "applicant": {"name": f"Bench {i}", "email": "bench@example.org"},
+            "subject": f"Sperrmüll-Termin {i}",
+        }
+    )
 
 
 def views_url(env: dict[str, str]) -> str:
     from mailroom.config import Settings
 
-    values = {k.removeprefix("MAILROOM_").lower(): v for k, v in env.items()
-              if k.startswith("MAILROOM_")}
+    values = {
+        k.removeprefix("MAILROOM_").lower(): v for k, v in env.items() if k.startswith("MAILROOM_")
+    }
     return Settings(**values).views_db_url
 
 
@@ -59,8 +61,11 @@ def run(url: str, env: dict[str, str], count: int, rate: float) -> dict[str, flo
             time.sleep(0.01)
 
     def submit(client: httpx.Client, i: int) -> None:
-        response = client.post("/api/v1/submissions", data={"metadata": metadata(i)},
-                               headers={"Idempotency-Key": uuid.uuid4().hex})
+        response = client.post(
+            "/api/v1/submissions",
+            data={"metadata": metadata(i)},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
         response.raise_for_status()
         accepted[response.json()["reference"]] = time.perf_counter()
 
@@ -103,11 +108,15 @@ def main() -> None:
         time.sleep(3)  # let the workers join their consumer groups
         run(running.url, running.env, 20, 10)  # warm-up
         result = run(running.url, running.env, args.count, args.rate)
-    print(f"mode: {args.spawn}; {result['accepted']} submissions at {result['rate']:.0f}/s, "
-          f"{result['visible']} visible as routed")
+    print(
+        f"mode: {args.spawn}; {result['accepted']} submissions at {result['rate']:.0f}/s, "
+        f"{result['visible']} visible as routed"
+    )
     print(f"{'':>28} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
-    print(f"{'submission -> routed':>28} {result['p50']:>8.0f} {result['p95']:>8.0f} "
-          f"{result['p99']:>8.0f}")
+    print(
+        f"{'submission -> routed':>28} {result['p50']:>8.0f} {result['p95']:>8.0f} "
+        f"{result['p99']:>8.0f}"
+    )
 
 
 if __name__ == "__main__":

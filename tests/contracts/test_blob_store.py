@@ -62,9 +62,13 @@ class TestS3BlobStore(BlobStoreContract):
 
         from mailroom.adapters.s3_blobs import S3BlobStore
 
-        client = Minio(s3_endpoint.endpoint, access_key=s3_endpoint.access_key,
-                       secret_key=s3_endpoint.secret_key, secure=s3_endpoint.secure,
-                       region=s3_endpoint.region)
+        client = Minio(
+            s3_endpoint.endpoint,
+            access_key=s3_endpoint.access_key,
+            secret_key=s3_endpoint.secret_key,
+            secure=s3_endpoint.secure,
+            region=s3_endpoint.region,
+        )
         return S3BlobStore(client, f"contract-{uuid.uuid4().hex[:12]}")
 
     def test_a_second_store_on_an_existing_bucket_sees_the_same_blobs(self, store):

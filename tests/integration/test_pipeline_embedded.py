@@ -7,8 +7,8 @@ import pytest
 from aggregates.mail_item import ItemStatus
 from aggregates.station import ScanningStation, hash_token
 from mailroom.bootstrap import Mailroom, build
-from mailroom.runner import EmbeddedRunner
 from mailroom.intake.service import IdempotencyConflictError, Upload
+from mailroom.runner import EmbeddedRunner
 from mailroom.status import StatusNotFoundError
 from routing.catalog import UnknownServiceError
 from tests.fixtures.builders import FakeClock, submission

@@ -28,12 +28,19 @@ def letter(sender: str, street: str, subject: str, body: str, reference: str = "
 
 
 SPERRMUELL = letter(
-    "Erika Brandt", "Lindenallee 4", "Sperrmüll-Termin",
+    "Erika Brandt",
+    "Lindenallee 4",
+    "Sperrmüll-Termin",
     "ich möchte einen Termin für die Abholung von Sperrmüll vereinbaren. "
     "Es handelt sich um einen alten Schrank und ein Sofa.",
 )
-CASE = CaseRecord("63-BA-2026-0234", "bauaufsicht", "Peter Hakvoort",
-                  "Eichendorffweg 15, 47137 Lindenau", "Anbau Wintergarten Eichendorffweg 15")
+CASE = CaseRecord(
+    "63-BA-2026-0234",
+    "bauaufsicht",
+    "Peter Hakvoort",
+    "Eichendorffweg 15, 47137 Lindenau",
+    "Anbau Wintergarten Eichendorffweg 15",
+)
 
 
 @pytest.fixture
@@ -42,8 +49,9 @@ def casework(mailroom: Mailroom) -> Casework:
 
 
 def scan(mailroom: Mailroom, text: str) -> MailItem:
-    station = ScanningStation(name="Scanner", token_hash=hash_token(uuid4().hex),
-                              registered_at=FakeClock()())
+    station = ScanningStation(
+        name="Scanner", token_hash=hash_token(uuid4().hex), registered_at=FakeClock()()
+    )
     mailroom.app.save(station)
     pages = text.split("\f")
     receipt = mailroom.intake.scan(station, [Upload("brief.pdf", text_pdf(pages))], None)
@@ -54,8 +62,11 @@ def scan(mailroom: Mailroom, text: str) -> MailItem:
 
 def events_of(mailroom: Mailroom, cls: type) -> list:
     topic = get_topic(cls)
-    return [mailroom.app.to_domain_event(n) for n in mailroom.app.iter_notifications()
-            if n.topic == topic]
+    return [
+        mailroom.app.to_domain_event(n)
+        for n in mailroom.app.iter_notifications()
+        if n.topic == topic
+    ]
 
 
 def test_a_scanned_letter_is_routed_and_opens_a_case_with_an_explanation(mailroom):
@@ -71,9 +82,16 @@ def test_a_scanned_letter_is_routed_and_opens_a_case_with_an_explanation(mailroo
 def test_a_follow_up_from_the_cases_citizen_is_attached_to_that_case(mailroom, casework):
     casework.import_cases([CASE])
     mailroom.runner.run_until_idle()
-    item = scan(mailroom, letter("Peter Hakvoort", "Eichendorffweg 15", "Nachreichung Statik",
-                                 "anbei reiche ich die Statik für unseren Bauantrag nach.",
-                                 "63-BA-2026-0234"))
+    item = scan(
+        mailroom,
+        letter(
+            "Peter Hakvoort",
+            "Eichendorffweg 15",
+            "Nachreichung Statik",
+            "anbei reiche ich die Statik für unseren Bauantrag nach.",
+            "63-BA-2026-0234",
+        ),
+    )
     assert item.department_id == "bauaufsicht"
     case = mailroom.app.find_case(item.case_id)
     assert case.reference == "63-BA-2026-0234"
@@ -84,18 +102,32 @@ def test_a_follow_up_from_the_cases_citizen_is_attached_to_that_case(mailroom, c
 def test_someone_else_quoting_a_case_number_is_never_attached(mailroom, casework):
     casework.import_cases([CASE])
     mailroom.runner.run_until_idle()
-    item = scan(mailroom, letter("Maria Schulz", "Lindenweg 3", "Beschwerde Baustelle",
-                                 "ich beschwere mich über die Baustelle meines Nachbarn.",
-                                 "63-BA-2026-0234"))
+    item = scan(
+        mailroom,
+        letter(
+            "Maria Schulz",
+            "Lindenweg 3",
+            "Beschwerde Baustelle",
+            "ich beschwere mich über die Baustelle meines Nachbarn.",
+            "63-BA-2026-0234",
+        ),
+    )
     assert item.status is ItemStatus.TRIAGE and item.case_id is None
     (triaged,) = events_of(mailroom, MailItem.SentToTriage)
     assert any("63-BA-2026-0234" in w for w in triaged.warnings)
 
 
 def test_mail_for_the_tax_office_goes_to_triage_marked_misdirected(mailroom):
-    item = scan(mailroom, letter("Jörg Weber", "Am Markt 7", "Einkommensteuererklärung 2025",
-                                 "anbei sende ich Ihnen meine Einkommensteuererklärung für 2025 "
-                                 "mit den Belegen. Bitte teilen Sie mir meine Steuernummer mit."))
+    item = scan(
+        mailroom,
+        letter(
+            "Jörg Weber",
+            "Am Markt 7",
+            "Einkommensteuererklärung 2025",
+            "anbei sende ich Ihnen meine Einkommensteuererklärung für 2025 "
+            "mit den Belegen. Bitte teilen Sie mir meine Steuernummer mit.",
+        ),
+    )
     assert item.status is ItemStatus.TRIAGE
     (triaged,) = events_of(mailroom, MailItem.SentToTriage)
     assert triaged.misdirected
