@@ -26,6 +26,11 @@ from mailroom.adapters.transcodings import register_value_objects
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 
 
+class ConcurrentWriteError(IntegrityError):
+    """Another writer changed one of the aggregates first; processing the event again
+    (with fresh aggregates) resolves it."""
+
+
 class MailroomApp(Application[UUID]):
     name = "Mailroom"
 
@@ -117,6 +122,8 @@ class MailroomApp(Application[UUID]):
                 tracking.application_name, tracking.notification_id
             ):
                 return False
-            raise
+            raise ConcurrentWriteError(
+                f"{tracking.application_name} lost a race at {tracking.notification_id}"
+            ) from None
         self._notify(recordings)
         return True

@@ -17,7 +17,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from mailroom.adapters.cloudevents import header, to_stored_event
-from mailroom.application import MailroomApp
+from mailroom.application import ConcurrentWriteError, MailroomApp
 from mailroom.consumers.base import Consumer
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,8 @@ class KafkaWorker:
                 try:
                     self._handle(batches)
                     failures = 0
+                except ConcurrentWriteError as exc:  # optimistic concurrency: just try again
+                    log.info("%s: %s; retrying", self.consumer.name, exc)
                 except Exception:  # retry the failed record after a pause; never skip it
                     failures += 1
                     log.exception("%s failed (attempt %s); retrying", self.consumer.name, failures)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from eventsourcing.persistence import Tracking
 
-from mailroom.application import MailroomApp
+from mailroom.application import ConcurrentWriteError, MailroomApp
 from mailroom.consumers.base import Consumer
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,9 @@ class _Follower:
                 if self.advance():
                     self.failures = 0
                     continue
+            except ConcurrentWriteError as exc:  # optimistic concurrency: just try again
+                log.info("consumer %s: %s; retrying", self.consumer.name, exc)
+                continue
             except Exception:  # a failing consumer must not stop; retry the same event
                 self.failures += 1
                 log.exception(
