@@ -93,7 +93,7 @@ def test_the_broker_paused_for_20_seconds_under_load_loses_nothing(production, k
         time.sleep(20)
     load.join()
     assert len(receipts) == 300  # intake never waits for the broker
-    wait_until(lambda: all_visible(mailroom, receipts, "in_progress"), 60, "recovery")
+    wait_until(lambda: all_visible(mailroom, receipts, "in_progress"), 180, "recovery")
     reconcile(mailroom, receipts)
 
 
