@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+from stack import cpu_seconds_by_component, mailroom_stack, print_cpu_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT.parent / "shared" / "corpus" / "dev" / "dv-001" / "letter.pdf"
@@ -97,6 +98,14 @@ def main() -> None:
         default=DEFAULT_FILE,
         help="attach this file to every submission ('' for none)",
     )
+    parser.add_argument(
+        "--intake-only",
+        action="store_true",
+        help="production mode without relay and workers: what the API and its stores sustain",
+    )
+    parser.add_argument(
+        "--cpu-profile", action="store_true", help="print CPU time per submission of each component"
+    )
     args = parser.parse_args()
     payload = args.file.read_bytes() if str(args.file) and args.file.is_file() else None
 
@@ -108,7 +117,11 @@ def main() -> None:
             f"{'p50 ms':>8} {'p99 ms':>8}  errors"
         )
         for concurrency in args.concurrency:
+            before = cpu_seconds_by_component()
             r = asyncio.run(run(server, args.requests, concurrency, payload))
+            if args.cpu_profile:
+                time.sleep(3)  # let the workers catch up, so their share is counted
+                print_cpu_profile(before, cpu_seconds_by_component(), args.requests)
             print(
                 f"{r['concurrency']:>11} {r['requests']:>8} {r['ok']:>6} "
                 f"{r['per_second']:>8.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}  "
@@ -116,10 +129,9 @@ def main() -> None:
             )
 
     if args.spawn:
-        from stack import mailroom_stack
-
-        with mailroom_stack(args.spawn, args.api_workers) as running:
-            print(f"mode: {args.spawn}, API processes: {args.api_workers}")
+        with mailroom_stack(args.spawn, args.api_workers, not args.intake_only) as running:
+            pipeline = "without relay and workers" if args.intake_only else "full pipeline"
+            print(f"mode: {args.spawn} ({pipeline}), API processes: {args.api_workers}")
             measure(running.url)
     elif args.server:
         measure(args.server)

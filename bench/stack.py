@@ -89,7 +89,7 @@ def production_env(stack: ExitStack, data_dir: str) -> Iterator[dict[str, str]]:
         "MAILROOM_S3_SECURE": "false",
         "MAILROOM_S3_REGION": s3.region,
         "MAILROOM_BUS": f"kafka://{kafka.bootstrap}",
-        "MAILROOM_KAFKA_TOPIC": f"bench.events.{suffix}",
+        "MAILROOM_KAFKA_TOPIC_PREFIX": f"bench-{suffix}",
         "MAILROOM_KAFKA_GROUP_PREFIX": f"bench-{suffix}",
         "MAILROOM_KAFKA_PARTITIONS": "6",
         "MAILROOM_KAFKA_SESSION_TIMEOUT_MS": "6000",
@@ -98,8 +98,10 @@ def production_env(stack: ExitStack, data_dir: str) -> Iterator[dict[str, str]]:
 
 
 @contextmanager
-def mailroom_stack(mode: str, api_workers: int = 1) -> Iterator[RunningStack]:
-    """mode: 'embedded' or 'production'."""
+def mailroom_stack(
+    mode: str, api_workers: int = 1, pipeline: bool = True
+) -> Iterator[RunningStack]:
+    """mode: 'embedded' or 'production'; pipeline=False starts no relay and no workers."""
     with ExitStack() as stack, tempfile.TemporaryDirectory() as data_dir:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
@@ -113,12 +115,55 @@ def mailroom_stack(mode: str, api_workers: int = 1) -> Iterator[RunningStack]:
         logs = Path(data_dir)
         if mode == "production":
             env.update(stack.enter_context(production_env(stack, data_dir)))
-            stack.enter_context(_process(["relay"], env, logs / "relay.log"))
-            for name in WORKERS:
-                stack.enter_context(_process(["worker", name], env, logs / f"{name}.log"))
+            if pipeline:
+                stack.enter_context(_process(["relay"], env, logs / "relay.log"))
+                for name in WORKERS:
+                    stack.enter_context(_process(["worker", name], env, logs / f"{name}.log"))
         server = stack.enter_context(
             _process(["serve", "--workers", str(api_workers)], env, logs / "serve.log")
         )
         url = f"http://127.0.0.1:{port}"
         _wait_healthy(url, server, logs / "serve.log")
         yield RunningStack(url=url, env=env)
+
+
+COMPONENTS = (
+    ("api", "mailroom serve"),
+    ("api", "multiprocessing.spawn"),  # uvicorn worker processes
+    ("relay", "mailroom relay"),
+    ("worker ocr", "mailroom worker ocr"),
+    ("worker router", "mailroom worker router"),
+    ("worker status", "mailroom worker status"),
+    ("worker case-directory", "mailroom worker case-directory"),
+    ("postgresql", "postgres"),
+    ("kafka (tansu)", "tansu"),
+    ("s3 (moto)", "moto.server"),
+)
+
+
+def cpu_seconds_by_component() -> dict[str, float]:
+    """CPU time (user + system) of this machine's processes, grouped by component."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        for component, pattern in COMPONENTS:
+            if pattern in command:
+                seconds = (int(fields[11]) + int(fields[12])) / ticks
+                totals[component] = totals.get(component, 0.0) + seconds
+                break
+    return totals
+
+
+def print_cpu_profile(before: dict[str, float], after: dict[str, float], items: int) -> None:
+    print(f"\nCPU per submission by component ({items} submissions):")
+    for component in sorted(after, key=lambda c: before.get(c, 0.0) - after[c]):
+        used = after[component] - before.get(component, 0.0)
+        if used > 0.01:
+            print(f"  {component:<24} {1000 * used / items:6.2f} ms")

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     s3_region: str | None = None
 
     # Kafka (when bus is kafka://...)
-    kafka_topic: str = "mailroom.events"
+    kafka_topic_prefix: str = "mailroom"  # one topic per aggregate type: PREFIX.mail-item, ...
     kafka_group_prefix: str = "mailroom"  # consumer groups are PREFIX.CONSUMER
     kafka_partitions: int = Field(default=6, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)

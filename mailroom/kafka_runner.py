@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from mailroom.adapters.cloudevents import header, to_stored_event
@@ -22,17 +24,24 @@ from mailroom.consumers.base import Consumer
 
 log = logging.getLogger(__name__)
 
+COMMIT_INTERVAL_S = 1.0
+
 
 def source_name(partition: TopicPartition) -> str:
     return f"{partition.topic}:{partition.partition}"
 
 
 class _SeekToTrackedPosition(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, kafka: KafkaConsumer, consumer: Consumer) -> None:
-        self.kafka = kafka
-        self.consumer = consumer
+    def __init__(self, worker: KafkaWorker) -> None:
+        self.worker = worker
+        self.kafka = worker.kafka
+        self.consumer = worker.consumer
 
     def on_partitions_revoked(self, revoked: Any) -> None:
+        try:
+            self.worker._commit(force=True)
+        except KafkaError:  # the effects are written; the next owner seeks past them anyway
+            log.warning("%s: could not commit offsets on revocation", self.consumer.name)
         log.info("%s: partitions revoked: %s", self.consumer.name, sorted(revoked))
 
     def on_partitions_assigned(self, assigned: Any) -> None:
@@ -45,19 +54,19 @@ class _SeekToTrackedPosition(ConsumerRebalanceListener):  # type: ignore[misc]
 
 class KafkaWorker:
     def __init__(
-        self, consumer: Consumer, app: MailroomApp, kafka: KafkaConsumer, topic: str
+        self, consumer: Consumer, app: MailroomApp, kafka: KafkaConsumer, topics: list[str]
     ) -> None:
         self.consumer = consumer
         self.app = app
         self.kafka = kafka
-        self.topic = topic
+        self.kafka_topics = topics
         self.topics = set(consumer.topics)
         self.processed = 0
+        self._done: dict[TopicPartition, OffsetAndMetadata] = {}
+        self._next_commit = 0.0
 
     def run(self, stop: threading.Event) -> None:
-        self.kafka.subscribe(
-            [self.topic], listener=_SeekToTrackedPosition(self.kafka, self.consumer)
-        )
+        self.kafka.subscribe(self.kafka_topics, listener=_SeekToTrackedPosition(self))
         failures = 0
         try:
             while not stop.is_set():
@@ -72,23 +81,36 @@ class KafkaWorker:
                     log.exception("%s failed (attempt %s); retrying", self.consumer.name, failures)
                     stop.wait(min(30.0, 0.5 * 2**failures))
         finally:
-            self.kafka.close(autocommit=False)
+            try:
+                self._commit(force=True)
+            finally:
+                self.kafka.close(autocommit=False)
 
     def _handle(self, batches: dict[TopicPartition, list[Any]]) -> None:
         for partition, records in batches.items():
             source = source_name(partition)
-            done = None
-            try:
-                for record in records:
+            for record in records:
+                try:
                     self._process(record, source)
-                    done = record.offset + 1
-                    self.processed += 1
-            except Exception:
-                self.kafka.seek(partition, records[0].offset if done is None else done)
-                raise
-            finally:
-                if done is not None:  # effects are written; now the offset may move
-                    self.kafka.commit({partition: OffsetAndMetadata(done, "", -1)})
+                except Exception:
+                    self.kafka.seek(partition, record.offset)
+                    raise
+                self._done[partition] = OffsetAndMetadata(record.offset + 1, "", -1)
+                self.processed += 1
+        self._commit(force=False)
+
+    def _commit(self, force: bool) -> None:
+        """Commit offsets of written effects now and then: the tracking positions are the
+        source of truth (partitions are sought to them on assignment), so a late commit
+        costs only a few redeliveries, which have no effect."""
+        if not self._done or (not force and time.monotonic() < self._next_commit):
+            return
+        offsets, self._done = self._done, {}
+        if force:
+            self.kafka.commit(offsets)
+        else:
+            self.kafka.commit_async(offsets)
+        self._next_commit = time.monotonic() + COMMIT_INTERVAL_S
 
     def _process(self, record: Any, source: str) -> None:
         headers = list(record.headers or [])

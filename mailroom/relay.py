@@ -15,7 +15,7 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
-from mailroom.adapters.cloudevents import to_kafka_message
+from mailroom.adapters.cloudevents import kafka_topic_for, to_kafka_message
 from mailroom.application import MailroomApp
 
 log = logging.getLogger(__name__)
@@ -28,14 +28,17 @@ class OutboxRelay:
         self,
         app: MailroomApp,
         make_producer: Callable[[], Any],
-        topic: str,
+        topic_prefix: str,
         source: str,
+        ensure_topic: Callable[[str], None],
         batch: int = 500,
     ) -> None:
         self.app = app
         self.make_producer = make_producer
         self.producer = make_producer()
-        self.topic = topic
+        self.topic_prefix = topic_prefix
+        self.ensure_topic = ensure_topic
+        self.known_topics: set[str] = set()
         self.source = source
         self.batch = batch
         self.position = app.position(RELAY)
@@ -46,10 +49,14 @@ class OutboxRelay:
             return 0
         futures = []
         for notification in notifications:
+            topic = kafka_topic_for(notification.topic, self.topic_prefix)
+            if topic not in self.known_topics:
+                self.ensure_topic(topic)
+                self.known_topics.add(topic)
             message = to_kafka_message(notification, self.source)
             futures.append(
                 self.producer.send(
-                    self.topic, key=message.key, value=message.value, headers=message.headers
+                    topic, key=message.key, value=message.value, headers=message.headers
                 )
             )
         self.producer.flush()
@@ -63,7 +70,7 @@ class OutboxRelay:
     def run(self, stop: threading.Event, idle_wait_s: float = 0.05) -> None:
         wake = threading.Event()
         self.app.save_listeners.append(wake.set)
-        log.info("relay publishing to %s from notification %s", self.topic, self.position)
+        log.info("relay publishing to %s.* from notification %s", self.topic_prefix, self.position)
         failures = 0
         try:
             while not stop.is_set():

@@ -11,6 +11,7 @@ event store's notification log, which makes duplicates recognisable).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -26,6 +27,14 @@ class KafkaMessage:
     key: bytes
     value: bytes
     headers: list[tuple[str, bytes]]
+
+
+def kafka_topic_for(es_topic: str, prefix: str) -> str:
+    """One Kafka topic per aggregate type:
+    ``aggregates.mail_item:MailItem.Received`` -> ``PREFIX.mail-item``."""
+    aggregate = es_topic.rsplit(":", 1)[-1].split(".", 1)[0]
+    kebab = re.sub(r"(?<!^)(?=[A-Z])", "-", aggregate).lower()
+    return f"{prefix}.{kebab}"
 
 
 def event_type(es_topic: str) -> str:

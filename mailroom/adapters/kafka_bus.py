@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
@@ -39,24 +40,18 @@ def make_consumer(settings: Settings, group_id: str) -> KafkaConsumer:
     )
 
 
-def ensure_topic(settings: Settings) -> None:
+def ensure_topics(settings: Settings, topics: Iterable[str]) -> None:
+    """Create the topics that do not exist yet (with the configured partitions)."""
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="mailroom-admin")
     try:
-        if settings.kafka_topic in admin.list_topics():
-            return
-        admin.create_topics(
-            [
-                NewTopic(
-                    settings.kafka_topic,
-                    settings.kafka_partitions,
-                    settings.kafka_replication_factor,
+        missing = sorted(set(topics) - set(admin.list_topics()))
+        for topic in missing:
+            try:
+                admin.create_topics(
+                    [NewTopic(topic, settings.kafka_partitions, settings.kafka_replication_factor)]
                 )
-            ]
-        )
-        log.info(
-            "created topic %s with %s partitions", settings.kafka_topic, settings.kafka_partitions
-        )
-    except TopicAlreadyExistsError:
-        pass
+                log.info("created topic %s with %s partitions", topic, settings.kafka_partitions)
+            except TopicAlreadyExistsError:
+                pass
     finally:
         admin.close()

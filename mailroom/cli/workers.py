@@ -31,7 +31,7 @@ def _configure_logging() -> None:
 def relay() -> None:
     """Publish every domain event from the event store to Kafka (run exactly one)."""
     from mailroom.adapters.event_store import persistence_env
-    from mailroom.adapters.kafka_bus import ensure_topic, make_producer
+    from mailroom.adapters.kafka_bus import ensure_topics, make_producer
     from mailroom.application import MailroomApp
     from mailroom.config import Settings
     from mailroom.relay import OutboxRelay
@@ -39,14 +39,14 @@ def relay() -> None:
     _configure_logging()
     settings = Settings()
     stop = _stop_on_signals()
-    ensure_topic(settings)
     mailroom_app = MailroomApp(env=persistence_env(settings.event_store_url))
     try:
         OutboxRelay(
             mailroom_app,
             lambda: make_producer(settings),
-            settings.kafka_topic,
+            settings.kafka_topic_prefix,
             settings.cloudevents_source,
+            ensure_topic=lambda topic: ensure_topics(settings, [topic]),
         ).run(stop)
     finally:
         mailroom_app.close()
@@ -58,7 +58,8 @@ def worker(
     list_names: Annotated[bool, typer.Option("--list", help="Print the consumer names")] = False,
 ) -> None:
     """Run one consumer in its Kafka consumer group (start several to scale out)."""
-    from mailroom.adapters.kafka_bus import ensure_topic, make_consumer
+    from mailroom.adapters.cloudevents import kafka_topic_for
+    from mailroom.adapters.kafka_bus import ensure_topics, make_consumer
     from mailroom.bootstrap import build
     from mailroom.config import Settings
     from mailroom.kafka_runner import KafkaWorker
@@ -75,10 +76,11 @@ def worker(
     consumer = mailroom.consumer(name)
     _configure_logging()
     stop = _stop_on_signals()
-    ensure_topic(settings)
+    topics = sorted({kafka_topic_for(t, settings.kafka_topic_prefix) for t in consumer.topics})
+    ensure_topics(settings, topics)
     kafka = make_consumer(settings, group_id=f"{settings.kafka_group_prefix}.{consumer.name}")
-    log.info("worker %s consuming %s", consumer.name, settings.kafka_topic)
+    log.info("worker %s consuming %s", consumer.name, ", ".join(topics))
     try:
-        KafkaWorker(consumer, mailroom.app, kafka, settings.kafka_topic).run(stop)
+        KafkaWorker(consumer, mailroom.app, kafka, topics).run(stop)
     finally:
         mailroom.stop()

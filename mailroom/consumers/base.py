@@ -3,7 +3,8 @@
 A consumer applies one domain event and records its position (``tracking``) in the same
 transaction as its effect; ``process`` returns False when that position was recorded
 before, so a redelivered event has no second effect. Positions are kept per *source*:
-``log`` for the embedded notification log, ``topic:partition`` for Kafka.
+``log`` for the embedded notification log, ``topic:partition`` for Kafka. An event that
+calls for no effect is skipped without a write: seeing it again changes nothing either.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any, Protocol
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
+
+from mailroom.application import MailroomApp
 
 
 class Consumer(Protocol):
@@ -25,3 +28,33 @@ class Consumer(Protocol):
 
 def tracking_name(consumer: str, source: str) -> str:
     return f"{consumer}@{source}"
+
+
+class EventRecordingConsumer:
+    """Base for consumers whose effects are new events in the event store.
+
+    Positions are cached per source after the first read; the event store stays the
+    arbiter (a stale cache only means the save is refused as a redelivery)."""
+
+    name: str
+
+    def __init__(self, app: MailroomApp) -> None:
+        self.app = app
+        self._positions: dict[str, int] = {}
+
+    def position(self, source: str) -> int:
+        return self.app.position(tracking_name(self.name, source))
+
+    def own_tracking(self, tracking: Tracking) -> Tracking | None:
+        """This consumer's tracking for the event, or None when it was processed before."""
+        name = tracking_name(self.name, tracking.application_name)
+        if name not in self._positions:
+            self._positions[name] = self.app.position(name)
+        if tracking.notification_id <= self._positions[name]:
+            return None
+        return Tracking(name, tracking.notification_id)
+
+    def save(self, tracking: Tracking, *aggregates: Any) -> bool:
+        saved = self.app.save_processed(tracking, *aggregates)
+        self._positions[tracking.application_name] = tracking.notification_id
+        return saved

@@ -21,7 +21,7 @@ from aggregates.case import Case
 from aggregates.mail_item import ItemStatus, MailItem
 from aggregates.values import Channel, RoutingCandidate
 from mailroom.application import MailroomApp
-from mailroom.consumers.base import tracking_name
+from mailroom.consumers.base import EventRecordingConsumer
 from mailroom.consumers.routing_model import RouterFromEvents
 from projections.case_directory import CaseDirectoryProjection
 from routing import Catalog, Decision, Letter, route_submission
@@ -29,7 +29,7 @@ from routing import Catalog, Decision, Letter, route_submission
 RESCAN = "Bitte neu scannen oder von Hand erfassen"
 
 
-class RouterConsumer:
+class RouterConsumer(EventRecordingConsumer):
     name = "router"
     topics: tuple[str, ...] = tuple(
         get_topic(cls)
@@ -43,36 +43,31 @@ class RouterConsumer:
         cases: CaseDirectoryProjection,
         clock: Callable[[], datetime],
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.catalog = catalog
         self.cases = cases
         self.clock = clock
         self.model = RouterFromEvents(app, catalog)
 
-    def position(self, source: str) -> int:
-        return self.app.position(tracking_name(self.name, source))
-
     def process(self, event: Any, tracking: Tracking) -> bool:
-        own = Tracking(
-            tracking_name(self.name, tracking.application_name), tracking.notification_id
-        )
-        if own.notification_id <= self.app.position(own.application_name):
+        own = self.own_tracking(tracking)
+        if own is None:
             return False
         item = self.app.get_item(event.originator_id)
         if item.status is not ItemStatus.RECEIVED or item.case_id is not None:
-            return self.app.save_processed(own)  # decided before (a repeated event)
+            return False  # decided before (a repeated event)
         if item.channel == Channel.PORTAL and item.submission is not None:
             decision = route_submission(self.catalog, item.submission.service_key)
-            return self.app.save_processed(own, *self._apply(item, decision, "service-key"))
+            return self.save(own, *self._apply(item, decision, "service-key"))
         if not item.text_complete:
-            return self.app.save_processed(own)  # wait for the other documents
+            return False  # wait for the other documents
         if item.quality_issues or item.extraction_failures:
             warnings = [i.message for i in item.quality_issues]
             warnings += list(item.extraction_failures.values())
             item.send_to_triage(RESCAN, candidates=[], warnings=warnings)
-            return self.app.save_processed(own, item)
+            return self.save(own, item)
         decision = self.model.current().decide(Letter(item.text, str(item.id)), self.cases)
-        return self.app.save_processed(own, *self._apply(item, decision, "classifier"))
+        return self.save(own, *self._apply(item, decision, "classifier"))
 
     def _apply(self, item: MailItem, decision: Decision, method: str) -> list[Any]:
         explanation = _explain(decision)

@@ -14,19 +14,19 @@ from eventsourcing.utils import get_topic
 from aggregates.mail_item import MailItem
 from aggregates.values import PageText, QualityIssue
 from mailroom.application import MailroomApp
-from mailroom.consumers.base import tracking_name
+from mailroom.consumers.base import EventRecordingConsumer
 from mailroom.ports import BlobStore
 from ocr import OcrEngine, OcrError, OcrResult
 
 
-class TextExtractionConsumer:
+class TextExtractionConsumer(EventRecordingConsumer):
     name = "ocr"
     topics: tuple[str, ...] = (get_topic(MailItem.Received),)
 
     def __init__(
         self, app: MailroomApp, blobs: BlobStore, make_engine: Callable[[], OcrEngine]
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.blobs = blobs
         self._make_engine = make_engine
         self._engine: OcrEngine | None = None
@@ -46,26 +46,26 @@ class TextExtractionConsumer:
                 self._engine.close()
                 self._engine = None
 
-    def position(self, source: str) -> int:
-        return self.app.position(tracking_name(self.name, source))
-
     def process(self, event: Any, tracking: Tracking) -> bool:
-        own = Tracking(
-            tracking_name(self.name, tracking.application_name), tracking.notification_id
-        )
-        if own.notification_id <= self.app.position(own.application_name):
+        own = self.own_tracking(tracking)
+        if own is None or not event.documents:
             return False
         item = self.app.get_item(event.originator_id)
-        for document in item.documents:
-            if document.blob_key in item.texts or document.blob_key in item.extraction_failures:
-                continue  # already read (e.g. an event published twice)
+        unread = [
+            d
+            for d in item.documents
+            if d.blob_key not in item.texts and d.blob_key not in item.extraction_failures
+        ]
+        if not unread:
+            return False  # read before (e.g. an event published twice)
+        for document in unread:
             try:
                 result = self.engine.read(self.blobs.get(document.blob_key))
             except OcrError as exc:
                 item.record_extraction_failure(document.blob_key, exc.german_message)
                 continue
             self._record(item, document.blob_key, result)
-        return self.app.save_processed(own, item)
+        return self.save(own, item)
 
     def _record(self, item: MailItem, blob_key: str, result: OcrResult) -> None:
         searchable_key = None

@@ -42,7 +42,7 @@ def production_settings(
         s3_secure=s3.secure,
         s3_region=s3.region,
         bus=f"kafka://{kafka_bootstrap}",
-        kafka_topic=f"mailroom.events.{suffix}",
+        kafka_topic_prefix=f"mailroom-{suffix}",
         kafka_group_prefix=f"mailroom-{suffix}",
         kafka_partitions=3,
         kafka_session_timeout_ms=2000,
