@@ -51,7 +51,7 @@ def run(url: str, env: dict[str, str], count: int, rate: float) -> dict[str, flo
 
     def poll() -> None:
         query = select(status_items.c.reference).where(status_items.c.department_id.is_not(None))
-        while not done.is_set() or len(visible) < len(accepted):
+        while not done.is_set() or any(r not in visible for r in list(accepted)):
             with engine.connect() as conn:
                 now = time.perf_counter()
                 for (reference,) in conn.execute(query):

@@ -36,6 +36,7 @@ def make_consumer(settings: Settings, group_id: str) -> KafkaConsumer:
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         max_poll_records=200,
+        fetch_max_wait_ms=100,
         client_id=group_id,
     )
 
