@@ -20,6 +20,7 @@ from ocr.models import OCR, OcrError, OcrOptions, PageResult
 from ocr.orientation import detect_orientation
 from ocr.pipeline import PipelineDoneError, run_pipeline
 from ocr.raster import PageRaster, Placement, load_page
+from ocr.reading_order import reading_order_text
 from ocr.sniff import FileKind
 from ocr.tesseract import (
     TesseractFailedError,
@@ -179,13 +180,14 @@ class Assess:
 
     def run(self, context: PageContext) -> None:
         assert context.tesseract is not None and context.raster is not None
+        assert context.image is not None
         words = context.tesseract.words
         blank = is_blank(words)
         if blank:  # nothing to turn or to overlay; noise must not become text
             context.rotation = 0
         result = PageResult(
             number=context.job.number,
-            text="" if blank else context.tesseract.text.strip(),
+            text="" if blank else reading_order_text(words, *context.image.size).strip(),
             confidence=mean_confidence(words),
             rotation=context.rotation,
             method=OCR,

@@ -12,8 +12,10 @@ from aggregates.mail_item import ItemStatus, MailItem
 from aggregates.station import ScanningStation, hash_token
 from mailroom.bootstrap import Mailroom
 from mailroom.casework import Casework, CaseworkError
+from mailroom.consumers.router import RESCAN
 from mailroom.intake.service import Upload
 from routing import CaseRecord, Example
+from tests.fixtures import scans
 from tests.fixtures.builders import FakeClock
 from tests.fixtures.documents import text_pdf
 
@@ -159,3 +161,36 @@ def test_imported_examples_are_events_and_importing_twice_adds_nothing(mailroom,
     assert casework.import_examples(examples, "train") == (1, 0)
     assert casework.import_examples(examples, "train") == (0, 1)
     assert mailroom.consumers[1].model.current().model_version != before
+
+
+def scan_files(mailroom: Mailroom, *files: tuple[str, bytes]) -> MailItem:
+    station = ScanningStation(
+        name="Scanner", token_hash=hash_token(uuid4().hex), registered_at=FakeClock()()
+    )
+    mailroom.app.save(station)
+    receipt = mailroom.intake.scan(station, [Upload(n, d) for n, d in files], None)
+    mailroom.runner.run_until_idle()
+    mailroom.runner.run_until_idle()
+    return mailroom.app.get_item(receipt.item_id)
+
+
+def test_a_letter_fed_upside_down_is_read_turned_back_and_routed(mailroom):
+    """GIVEN a paper letter scanned upside down with dust on it
+    WHEN the pipeline has run
+    THEN OCR turned it back, read it, and the router sent it to the Bürgerbüro."""
+    page = scans.dirtied(scans.turned(scans.letter_page(), 180))
+    item = scan_files(mailroom, ("scan_0001.png", scans.png_bytes(page)))
+    (pages,) = item.texts.values()
+    assert pages[0].method == "ocr" and pages[0].rotation == 180
+    assert "Personalausweis" in pages[0].text
+    assert item.department_id == "buergerbuero"
+    assert item.searchable_pdfs  # a searchable PDF was stored beside the original
+
+
+def test_a_blank_scan_goes_to_triage_for_rescanning_instead_of_guessing(mailroom):
+    item = scan_files(mailroom, ("leer.png", scans.png_bytes(scans.blank_page())))
+    assert item.status is ItemStatus.TRIAGE
+    (triaged,) = events_of(mailroom, MailItem.SentToTriage)
+    assert triaged.reason == RESCAN
+    assert triaged.warnings  # says why, in words a clerk understands
+    assert item.quality_issues[0].code in {"blank_page", "no_text"}
