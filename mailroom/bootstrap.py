@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlparse
 
+from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from mailroom.adapters.event_store import persistence_env
 from mailroom.adapters.filesystem_blobs import FileSystemBlobStore
@@ -27,6 +32,9 @@ from projections.case_directory import CaseDirectoryProjection
 from projections.database import create_views_engine
 from projections.status import StatusProjection
 from routing.catalog import Catalog, UnknownDepartmentError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class ConfigurationError(ValueError):
@@ -79,9 +87,9 @@ class Mailroom:
 
 def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailroom:
     catalog = Catalog.load(settings.city_catalog)
-    app = MailroomApp(env=persistence_env(settings.event_store_url))
+    app = _creating_tables(lambda: MailroomApp(env=persistence_env(settings.event_store_url)))
     blobs = build_blob_store(settings)
-    views = create_views_engine(settings.views_db_url)
+    views = _creating_tables(lambda: create_views_engine(settings.views_db_url))
     status_projection = StatusProjection(views, lambda d: _department_name(catalog, d))
     case_directory = CaseDirectoryProjection(views)
     ocr_options = OcrOptions(
@@ -123,6 +131,20 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
         status=status,
         runner=EmbeddedRunner(app, consumers),
     )
+
+
+def _creating_tables(create: Callable[[], T]) -> T:
+    """Processes that start together race to create the same tables ("tuple concurrently
+    updated" in PostgreSQL); the loser finds them created when it tries again."""
+    for attempt in range(1, 6):
+        try:
+            return create()
+        except (PersistenceError, DBAPIError) as exc:
+            if attempt == 5:
+                raise
+            log.warning("creating tables failed (%s); trying again", exc)
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
 
 
 def build_blob_store(settings: Settings) -> BlobStore:
