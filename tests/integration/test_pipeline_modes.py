@@ -6,12 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
+from aggregates.station import ScanningStation, hash_token
 from mailroom.bootstrap import Mailroom, build
+from mailroom.casework import Casework
 from mailroom.intake.service import Upload
 from mailroom.runner import EmbeddedRunner
+from routing import CaseRecord
 from tests.fixtures.builders import FakeClock, submission
 from tests.fixtures.documents import text_pdf
 from tests.integration.stack import (
@@ -101,3 +105,52 @@ def test_a_restart_in_the_middle_loses_nothing_and_doubles_nothing(stack):
     everything = first + second
     wait_until(lambda: all_visible(stack.mailroom, everything, "in_progress"), 90, "catch-up")
     reconcile(stack.mailroom, everything)
+
+
+def test_scanned_letters_are_routed_and_follow_ups_join_their_case(stack):
+    """A new letter opens a case at the department the router chose; a follow-up from the
+    same citizen citing that case's legacy reference is attached to it."""
+    mailroom = stack.mailroom
+    Casework(mailroom.app, mailroom.catalog, FakeClock()).import_cases([LEGACY_CASE])
+    station = ScanningStation(
+        name="Scanner", token_hash=hash_token(uuid4().hex), registered_at=FakeClock()()
+    )
+    mailroom.app.save(station)
+    wait_until(
+        lambda: mailroom.case_directory.case_uuid(LEGACY_CASE.case_id) is not None,
+        90,
+        "the imported case in the case directory",
+    )
+    new = mailroom.intake.scan(station, [Upload("a.pdf", text_pdf(SPERRMUELL))], None)
+    follow_up = mailroom.intake.scan(station, [Upload("b.pdf", text_pdf(FOLLOW_UP))], None)
+
+    def decided() -> bool:
+        return all(mailroom.app.get_item(r.item_id).case_id for r in (new, follow_up))
+
+    wait_until(decided, 90, "routing of both letters")
+    assert mailroom.app.get_item(new.item_id).department_id == "abfall"
+    attached = mailroom.app.get_item(follow_up.item_id)
+    case = mailroom.app.find_case(attached.case_id)
+    assert case.reference == LEGACY_CASE.case_id and attached.id in case.item_ids
+    wait_until(lambda: all_visible(mailroom, [new, follow_up], "in_progress"), 90, "status")
+
+
+LEGACY_CASE = CaseRecord(
+    "63-BA-2026-0234",
+    "bauaufsicht",
+    "Peter Hakvoort",
+    "Eichendorffweg 15, 47137 Lindenau",
+    "Anbau Wintergarten Eichendorffweg 15",
+)
+SPERRMUELL = (
+    "Erika Brandt\nLindenallee 4\n47137 Lindenau\n\nStadt Lindenau\n47131 Lindenau\n\n"
+    "Sperrmüll-Termin\n\nSehr geehrte Damen und Herren,\nich möchte einen Termin für die "
+    "Abholung von Sperrmüll vereinbaren: ein alter Schrank und ein Sofa.\n\n"
+    "Mit freundlichen Grüßen\nErika Brandt"
+)
+FOLLOW_UP = (
+    "Peter Hakvoort\nEichendorffweg 15\n47137 Lindenau\n\nStadt Lindenau\nBauaufsicht\n"
+    "47131 Lindenau\n\nIhr Zeichen: 63-BA-2026-0234\n\nNachreichung Statik\n\n"
+    "Sehr geehrte Damen und Herren,\nanbei reiche ich die Statik für unseren Bauantrag nach.\n\n"
+    "Mit freundlichen Grüßen\nPeter Hakvoort"
+)
