@@ -9,6 +9,8 @@ to triage with the best candidates (misdirected mail marked as such).
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -99,7 +101,7 @@ class RouterConsumer(EventRecordingConsumer):
         return Case(
             reference=item.reference,
             department_id=department_id,
-            subject=submission.subject if submission else _first_line(item.text),
+            subject=submission.subject if submission else _subject(item.text),
             party=submission.applicant.name if submission else "",
             address=(submission.applicant.address or "") if submission else "",
             opened_at=self.clock(),
@@ -122,8 +124,18 @@ def _explain(decision: Decision) -> str:
     return "; ".join(parts)
 
 
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        if len(line.strip()) > 3:
-            return line.strip()[:200]
-    return "Eingang ohne Text"
+_SUBJECT_LABEL = re.compile(r"^\s*(?:Betreff|Betr\.|Subject|Konu)\s*:\s*(.+)", re.IGNORECASE)
+_SALUTATION = re.compile(r"^\s*(?:Sehr geehrte|Liebe|Lieber|Hallo|Guten Tag|Dear|Sayın)", re.I)
+
+
+def _subject(text: str) -> str:
+    """The letter's subject for the case: a "Betreff:" line, else the line before the
+    salutation (where DIN 5008 puts it), else the first line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        if match := _SUBJECT_LABEL.match(line):
+            return match.group(1)[:200]
+    for previous, line in itertools.pairwise(lines):
+        if _SALUTATION.match(line):
+            return previous[:200]
+    return lines[0][:200] if lines else "Eingang ohne Text"

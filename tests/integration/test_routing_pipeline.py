@@ -194,3 +194,8 @@ def test_a_blank_scan_goes_to_triage_for_rescanning_instead_of_guessing(mailroom
     assert triaged.reason == RESCAN
     assert triaged.warnings  # says why, in words a clerk understands
     assert item.quality_issues[0].code in {"blank_page", "no_text"}
+
+
+def test_the_case_of_a_scanned_letter_is_named_after_its_subject(mailroom):
+    item = scan(mailroom, SPERRMUELL)
+    assert mailroom.app.find_case(item.case_id).subject == "Sperrmüll-Termin"
