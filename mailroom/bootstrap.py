@@ -87,7 +87,7 @@ class Mailroom:
 
 def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailroom:
     catalog = Catalog.load(settings.city_catalog)
-    app = _creating_tables(lambda: MailroomApp(env=persistence_env(settings.event_store_url)))
+    app = build_app(settings)
     blobs = build_blob_store(settings)
     views = _creating_tables(lambda: create_views_engine(settings.views_db_url))
     status_projection = StatusProjection(views, lambda d: _department_name(catalog, d))
@@ -131,6 +131,11 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
         status=status,
         runner=EmbeddedRunner(app, consumers),
     )
+
+
+def build_app(settings: Settings) -> MailroomApp:
+    """The event store alone, for processes that need no more (relay, admin commands)."""
+    return _creating_tables(lambda: MailroomApp(env=persistence_env(settings.event_store_url)))
 
 
 def _creating_tables(create: Callable[[], T]) -> T:

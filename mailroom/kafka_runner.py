@@ -61,7 +61,6 @@ class KafkaWorker:
         self.kafka = kafka
         self.kafka_topics = topics
         self.topics = set(consumer.topics)
-        self.processed = 0
         self._done: dict[TopicPartition, OffsetAndMetadata] = {}
         self._next_commit = 0.0
 
@@ -96,7 +95,6 @@ class KafkaWorker:
                     self.kafka.seek(partition, record.offset)
                     raise
                 self._done[partition] = OffsetAndMetadata(record.offset + 1, "", -1)
-                self.processed += 1
         self._commit(force=False)
 
     def _commit(self, force: bool) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from aggregates.access_code import access_code_matches
 from aggregates.reference import InvalidReferenceError, Reference
 from mailroom.application import MailroomApp
-from projections.status import StatusProjection, StatusRecord, TimelineEntry
+from projections.status import StatusProjection, StatusRecord, TimelineEntry, received_text
 
 
 class StatusNotFoundError(LookupError):
@@ -89,7 +89,6 @@ class StatusService:
         item = self.app.find_item_by_reference(reference)
         if item is None:
             return None
-        what = "Ihr Antrag" if item.channel == "portal" else "Ihr Schreiben"
         return StatusRecord(
             item_id=str(item.id),
             reference=item.reference,
@@ -100,9 +99,5 @@ class StatusService:
             department_id=None,
             case_reference=None,
             received_at=item.received_at,
-            timeline=(
-                TimelineEntry(
-                    item.received_at, "received", f"{what} ist bei der Stadt eingegangen."
-                ),
-            ),
+            timeline=(TimelineEntry(item.received_at, "received", received_text(item.channel)),),
         )

@@ -77,6 +77,11 @@ class StatusRecord:
 DepartmentName = Callable[[str], str]
 
 
+def received_text(channel: str) -> str:
+    what = "Ihr Antrag" if channel == "portal" else "Ihr Schreiben"
+    return f"{what} ist bei der Stadt eingegangen."
+
+
 class StatusProjection:
     name = "status"
     topics = tuple(
@@ -149,8 +154,7 @@ class StatusProjection:
 
     def _change_for(self, event: Any) -> _Change | None:
         if isinstance(event, MailItem.Received):
-            what = "Ihr Antrag" if event.channel == "portal" else "Ihr Schreiben"
-            return _Change("received", f"{what} ist bei der Stadt eingegangen.", {})
+            return _Change("received", received_text(event.channel), {})
         if isinstance(event, MailItem.Routed | MailItem.Rerouted):
             name = self.department_name(event.department_id)
             return _Change(

@@ -28,24 +28,26 @@ def rebuild(
     from mailroom.config import Settings
 
     mailroom = build(Settings())
-    projection = mailroom.status_projection
     head = mailroom.app.max_notification_id()
-    projection.clear()
-    applied = 0
     with Progress(
         TextColumn("Rebuilding {task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     ) as progress:
-        task = progress.add_task(projection.name, total=head)
-        position = 0
-        while notifications := mailroom.app.notifications_after(position, batch, projection.topics):
-            for notification in notifications:
-                event = mailroom.app.to_domain_event(notification)
-                applied += projection.process(event, Tracking(SOURCE, notification.id))
-            position = notifications[-1].id
-            progress.update(task, completed=min(position, head))
-        progress.update(task, completed=head)
+        for projection in (mailroom.status_projection, mailroom.case_directory):
+            projection.clear()
+            task = progress.add_task(projection.name, total=head)
+            applied = position = 0
+            while notifications := mailroom.app.notifications_after(
+                position, batch, projection.topics
+            ):
+                for notification in notifications:
+                    event = mailroom.app.to_domain_event(notification)
+                    applied += projection.process(event, Tracking(SOURCE, notification.id))
+                position = notifications[-1].id
+                progress.update(task, completed=min(position, head))
+            progress.update(task, completed=head)
+            progress.console.print(f"{projection.name}: {applied} events applied")
     mailroom.stop()
-    typer.echo(f"{projection.name}: {applied} events applied from {head} in the log")
+    typer.echo(f"rebuilt from {head} events in the log")

@@ -11,8 +11,8 @@ import uvicorn
 from eventsourcing.utils import get_topic
 
 from aggregates.station import ScanningStation, hash_token
-from mailroom.adapters.event_store import persistence_env
 from mailroom.application import MailroomApp
+from mailroom.bootstrap import build_app
 from mailroom.cli.main import app
 from mailroom.config import Settings
 
@@ -73,7 +73,7 @@ def station_add(name: Annotated[str, typer.Argument(help="A name people recognis
         typer.echo("error: the station needs a name", err=True)
         raise typer.Exit(2)
     settings = Settings()
-    mailroom_app = MailroomApp(env=persistence_env(settings.event_store_url))
+    mailroom_app = build_app(settings)
     token = secrets.token_urlsafe(32)
     token_hash = hash_token(token)
     station = ScanningStation(

@@ -30,16 +30,15 @@ def _configure_logging() -> None:
 @app.command()
 def relay() -> None:
     """Publish every domain event from the event store to Kafka (run exactly one)."""
-    from mailroom.adapters.event_store import persistence_env
     from mailroom.adapters.kafka_bus import ensure_topics, make_producer
-    from mailroom.application import MailroomApp
+    from mailroom.bootstrap import build_app
     from mailroom.config import Settings
     from mailroom.relay import OutboxRelay
 
     _configure_logging()
     settings = Settings()
     stop = _stop_on_signals()
-    mailroom_app = MailroomApp(env=persistence_env(settings.event_store_url))
+    mailroom_app = build_app(settings)
     try:
         OutboxRelay(
             mailroom_app,

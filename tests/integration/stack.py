@@ -126,10 +126,9 @@ def reconcile(mailroom: Mailroom, receipts: list[Receipt]) -> None:
         if notification.topic == get_topic(Case.Opened):
             event = app.to_domain_event(notification)
             opened_per_item[event.first_item_id] = opened_per_item.get(event.first_item_id, 0) + 1
-    portal = [r for r in receipts]
     assert counts.get(get_topic(MailItem.Received), 0) == len(receipts)
-    assert counts.get(get_topic(MailItem.Routed), 0) == len(portal)
-    assert counts.get(get_topic(Case.Opened), 0) == len(portal)
+    assert counts.get(get_topic(MailItem.Routed), 0) == len(receipts)
+    assert counts.get(get_topic(Case.Opened), 0) == len(receipts)
     for receipt in receipts:
         item = app.get_item(receipt.item_id)
         assert opened_per_item.get(item.id) == 1, f"{receipt.reference} has no single case"

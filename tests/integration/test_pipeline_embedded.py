@@ -152,6 +152,7 @@ def test_the_status_view_can_be_rebuilt_from_zero_by_the_cli(settings, monkeypat
     result = CliRunner().invoke(app, ["projections", "rebuild"])
     assert result.exit_code == 0, result.output
     assert "status: 9 events applied" in result.output
+    assert "case-directory: 3 events applied" in result.output
 
     again = build(settings, clock=FakeClock())
     after = [again.status.lookup(r.reference, r.access_code, "c") for r in receipts]
