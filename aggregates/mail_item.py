@@ -9,7 +9,14 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from aggregates import ids
-from aggregates.values import Document, PageText, QualityIssue, RoutingCandidate, Submission
+from aggregates.values import (
+    Document,
+    ExtractionFailure,
+    PageText,
+    QualityIssue,
+    RoutingCandidate,
+    Submission,
+)
 
 
 class MailItemError(ValueError):
@@ -52,8 +59,18 @@ class MailItem(Aggregate):
         quality_issues: list[QualityIssue]
 
     class ExtractionFailed(Aggregate.Event):
+        """v2: a stable ``code`` (the words come from the UI's wording module) and an
+        operator's ``detail``; v1 stored a German sentence as ``reason``."""
+
+        class_version = 2
         blob_key: str
-        reason: str
+        code: str
+        detail: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["code"] = "unreadable"
+            state["detail"] = state.pop("reason")
 
     class Routed(Aggregate.Event):
         department_id: str
@@ -106,7 +123,7 @@ class MailItem(Aggregate):
         self.department_id: str | None = None
         self.case_id: UUID | None = None
         self.texts: dict[str, list[PageText]] = {}
-        self.extraction_failures: dict[str, str] = {}
+        self.extraction_failures: dict[str, ExtractionFailure] = {}
         self.quality_issues: list[QualityIssue] = []
         self.searchable_pdfs: dict[str, str] = {}
 
@@ -144,12 +161,14 @@ class MailItem(Aggregate):
         if searchable_pdf_key:
             self.searchable_pdfs[blob_key] = searchable_pdf_key
 
-    def record_extraction_failure(self, blob_key: str, reason: str) -> None:
-        self._extraction_failed(blob_key=blob_key, reason=reason)
+    def record_extraction_failure(self, blob_key: str, code: str, detail: str = "") -> None:
+        if blob_key not in {d.blob_key for d in self.documents}:
+            raise MailItemError(f"item has no document {blob_key}")
+        self._extraction_failed(blob_key=blob_key, code=code, detail=detail)
 
     @event(ExtractionFailed)
-    def _extraction_failed(self, blob_key: str, reason: str) -> None:
-        self.extraction_failures[blob_key] = reason
+    def _extraction_failed(self, blob_key: str, code: str, detail: str) -> None:
+        self.extraction_failures[blob_key] = ExtractionFailure(code, detail)
 
     @property
     def text_complete(self) -> bool:

@@ -62,6 +62,14 @@ class QualityIssue:
 
 
 @dataclass(frozen=True)
+class ExtractionFailure:
+    """Why a document could not be read: a stable code and a line for operators."""
+
+    code: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class RoutingCandidate:
     department_id: str
     confidence: float

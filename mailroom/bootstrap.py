@@ -12,21 +12,26 @@ from typing import TypeVar
 from urllib.parse import urlparse
 
 from eventsourcing.persistence import PersistenceError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from mailroom.adapters.event_store import persistence_env
 from mailroom.adapters.filesystem_blobs import FileSystemBlobStore
+from mailroom.api.multipart import ReceiveLimits
 from mailroom.application import MailroomApp
 from mailroom.config import Settings
 from mailroom.consumers.base import Consumer
+from mailroom.consumers.delivery import RetryPolicy
+from mailroom.consumers.health import HealthStore
 from mailroom.consumers.router import RouterConsumer
-from mailroom.consumers.text_extraction import TextExtractionConsumer
+from mailroom.consumers.text_extraction import SharedEngine, TextExtractionConsumer, lanes
 from mailroom.intake.inspection import UploadLimits
 from mailroom.intake.service import IntakeService
 from mailroom.ports import BlobStore
+from mailroom.readiness import Readiness, disk_check
 from mailroom.runner import EmbeddedRunner
 from mailroom.status import FailureRateLimiter, StatusService
+from mailroom.workdirs import WorkDirs
 from ocr import OcrEngine, OcrOptions
 from projections.case_directory import CaseDirectoryProjection
 from projections.database import create_views_engine
@@ -52,16 +57,30 @@ class Mailroom:
     blobs: BlobStore
     catalog: Catalog
     views: Engine
+    health: HealthStore
     status_projection: StatusProjection
     case_directory: CaseDirectoryProjection
-    text_extraction: TextExtractionConsumer
+    ocr_engine: SharedEngine
     consumers: list[Consumer]
     intake: IntakeService
     status: StatusService
     runner: EmbeddedRunner
+    readiness: Readiness
+    retry_policy: RetryPolicy
+    receive_limits: ReceiveLimits
+    work_dirs: WorkDirs
 
     def department_name(self, department_id: str) -> str:
         return _department_name(self.catalog, department_id)
+
+    @property
+    def projections(self) -> list[StatusProjection | CaseDirectoryProjection]:
+        return [self.status_projection, self.case_directory]
+
+    @property
+    def spool(self) -> Path:
+        """This process's directory for uploads being received (claimed on first use)."""
+        return self.work_dirs.claim(self.settings.spool_dir)
 
     def consumer(self, name: str) -> Consumer:
         for consumer in self.consumers:
@@ -80,7 +99,9 @@ class Mailroom:
 
     def stop(self) -> None:
         self.runner.stop()
-        self.text_extraction.close()
+        self.ocr_engine.close()
+        self.readiness.close()
+        self.work_dirs.release_all()
         self.views.dispose()
         self.app.close()
 
@@ -89,53 +110,101 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
     catalog = Catalog.load(settings.city_catalog)
     app = build_app(settings)
     blobs = build_blob_store(settings)
-    views = _creating_tables(lambda: create_views_engine(settings.views_db_url))
+    timeout = settings.dependency_timeout_s
+    views = _creating_tables(lambda: create_views_engine(settings.views_db_url, timeout))
+    health = HealthStore(views, clock)
     status_projection = StatusProjection(views, lambda d: _department_name(catalog, d))
     case_directory = CaseDirectoryProjection(views)
-    ocr_options = OcrOptions(
-        languages=settings.ocr_languages,
-        min_confidence=settings.ocr_min_confidence,
-        jobs=settings.ocr_jobs,
-        page_timeout_s=settings.ocr_page_timeout_s,
-        max_pages=settings.max_pages,
-        max_page_pixels=settings.max_pixels,
+    work_dirs = WorkDirs()
+    ocr_engine = SharedEngine(
+        lambda: OcrEngine(
+            _ocr_options(settings), work_dir=work_dirs.claim(settings.work_dir / "ocr")
+        )
     )
-    text_extraction = TextExtractionConsumer(app, blobs, lambda: OcrEngine(ocr_options))
+    ocr_lanes = [
+        TextExtractionConsumer(app, blobs, ocr_engine, lane)
+        for lane in lanes(settings.ocr_bulk_pages)
+    ]
     consumers: list[Consumer] = [
-        text_extraction,
+        *ocr_lanes,
         RouterConsumer(app, catalog, case_directory, clock),
         status_projection,
         case_directory,
     ]
     limits = UploadLimits(
-        max_bytes=settings.max_upload_mb * 1024 * 1024,
+        max_bytes=settings.max_upload_mb * 2**20,
         max_pages=settings.max_pages,
         max_pixels=settings.max_pixels,
+        max_item_pixels=settings.max_item_megapixels * 1_000_000,
     )
     intake = IntakeService(
         app, blobs, catalog, limits, settings.max_files_per_item, settings.secret(), clock
     )
     limiter = FailureRateLimiter(settings.status_failures_allowed, settings.status_failure_window_s)
     status = StatusService(status_projection, app, catalog.city.reference_prefix, limiter)
+    policy = RetryPolicy(
+        max_attempts=settings.consumer_max_attempts, base_delay_s=settings.consumer_retry_base_s
+    )
     return Mailroom(
         settings=settings,
         app=app,
         blobs=blobs,
         catalog=catalog,
         views=views,
+        health=health,
         status_projection=status_projection,
         case_directory=case_directory,
-        text_extraction=text_extraction,
+        ocr_engine=ocr_engine,
         consumers=consumers,
         intake=intake,
         status=status,
-        runner=EmbeddedRunner(app, consumers),
+        runner=EmbeddedRunner(app, consumers, health, policy),
+        readiness=_readiness(settings, app, views, blobs, health),
+        retry_policy=policy,
+        receive_limits=ReceiveLimits(
+            max_file_bytes=settings.max_upload_mb * 2**20,
+            max_request_bytes=settings.max_request_mb * 2**20,
+            max_files=settings.max_files_per_item,
+            idle_timeout_s=settings.http_body_idle_timeout_s,
+            min_rate_bytes_s=settings.http_body_min_rate_bytes_s,
+        ),
+        work_dirs=work_dirs,
     )
+
+
+def _ocr_options(settings: Settings) -> OcrOptions:
+    return OcrOptions(
+        languages=settings.ocr_languages,
+        min_confidence=settings.ocr_min_confidence,
+        jobs=settings.ocr_jobs,
+        page_timeout_s=settings.ocr_page_timeout_s,
+        max_pages=settings.max_pages,
+        max_page_pixels=settings.max_pixels,
+        max_document_pixels=settings.ocr_max_document_megapixels * 1_000_000,
+    )
+
+
+def _readiness(
+    settings: Settings, app: MailroomApp, views: Engine, blobs: BlobStore, health: HealthStore
+) -> Readiness:
+    def views_answer() -> None:
+        with views.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    checks = {
+        "event_store": app.max_notification_id,
+        "views": views_answer,
+        "blob_store": blobs.check,
+        "local_disk": disk_check(settings.data_dir, settings.min_free_disk_mb * 2**20),
+    }
+    return Readiness(checks, health, settings.dependency_timeout_s)
 
 
 def build_app(settings: Settings) -> MailroomApp:
     """The event store alone, for processes that need no more (relay, admin commands)."""
-    return _creating_tables(lambda: MailroomApp(env=persistence_env(settings.event_store_url)))
+    env = persistence_env(settings.event_store_url, settings.dependency_timeout_s)
+    return _creating_tables(lambda: MailroomApp(env=env))
 
 
 def _creating_tables(create: Callable[[], T]) -> T:
@@ -156,11 +225,11 @@ def build_blob_store(settings: Settings) -> BlobStore:
     url = settings.blob_store_url
     parsed = urlparse(url)
     if parsed.scheme == "file":
-        return FileSystemBlobStore(Path(parsed.path))
+        return FileSystemBlobStore(Path(parsed.path), settings.min_free_disk_mb * 2**20)
     if parsed.scheme == "s3" and parsed.netloc:
         from minio import Minio
 
-        from mailroom.adapters.s3_blobs import S3BlobStore
+        from mailroom.adapters.s3_blobs import S3BlobStore, http_client
 
         client = Minio(
             settings.s3_endpoint,
@@ -168,6 +237,7 @@ def build_blob_store(settings: Settings) -> BlobStore:
             secret_key=settings.s3_secret_key,
             secure=settings.s3_secure,
             region=settings.s3_region,
+            http_client=http_client(settings.dependency_timeout_s, settings.s3_secure),
         )
         return S3BlobStore(client, parsed.netloc)
     raise ConfigurationError(f"unsupported blob store URL {url!r}: use file:///PATH or s3://BUCKET")

@@ -47,16 +47,38 @@ class Settings(BaseSettings):
     ocr_min_confidence: float = Field(default=60.0, ge=0, le=100)
     ocr_jobs: int | None = Field(default=None, ge=1)  # None: every core
     ocr_page_timeout_s: float = Field(default=120.0, gt=0)
+    ocr_max_document_megapixels: int = Field(default=600, ge=1)
 
     city_catalog: Path = SAMPLE_CITY_CATALOG
     secret_key: str = ""
 
-    max_upload_mb: int = Field(default=50, ge=1)
+    max_upload_mb: int = Field(default=50, ge=1)  # per file
+    max_request_mb: int = Field(default=100, ge=1)  # all files of one request together
     max_files_per_item: int = Field(default=20, ge=1)
     max_pages: int = Field(default=60, ge=1)
     max_pixels: int = Field(default=100_000_000, ge=1_000_000)
+    max_item_megapixels: int = Field(default=600, ge=1)  # decoded pixels of all pages of a file
     status_failures_allowed: int = Field(default=10, ge=1)
     status_failure_window_s: int = Field(default=900, ge=1)
+
+    # Outages: how long a request waits for the event store, views or blob store before 503
+    dependency_timeout_s: float = Field(default=3.0, gt=0, le=60)
+    min_free_disk_mb: int = Field(default=200, ge=0)  # below this a local store is "full"
+
+    # Slow clients: header and body read limits of the HTTP server
+    http_header_timeout_s: float = Field(default=10.0, gt=0)
+    http_body_idle_timeout_s: float = Field(default=20.0, gt=0)
+    http_body_min_rate_bytes_s: int = Field(default=1000, ge=1)
+    http_max_pending_connections: int = Field(default=256, ge=1)
+
+    # Consumers: attempts at one event before it is recorded as failed and skipped
+    consumer_max_attempts: int = Field(default=3, ge=1)
+    consumer_retry_base_s: float = Field(default=1.0, ge=0)
+
+    # OCR lanes: items with more pages than this are read by the bulk lane (ocr-bulk)
+    ocr_bulk_pages: int = Field(default=8, ge=1)
+
+    blob_gc_grace_hours: float = Field(default=24.0, ge=0)
 
     @model_validator(mode="after")
     def _refuse_missing_secret_in_production(self) -> Settings:
@@ -79,6 +101,16 @@ class Settings(BaseSettings):
         if self.event_store_url.startswith("postgresql://"):
             return self.event_store_url.replace("postgresql://", "postgresql+psycopg://", 1)
         return f"sqlite:///{self.data_dir / 'views.sqlite'}"
+
+    @property
+    def spool_dir(self) -> Path:
+        """Uploads are streamed here while they are checked (same disk as local blobs)."""
+        return self.data_dir / "spool"
+
+    @property
+    def work_dir(self) -> Path:
+        """Per-process scratch space (OCR pages); stale ones are swept at start."""
+        return self.data_dir / "work"
 
     @property
     def kafka_bootstrap(self) -> list[str]:

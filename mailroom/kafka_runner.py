@@ -4,10 +4,14 @@ The consumer's own tracking position (per ``topic:partition``, written in the sa
 transaction as its effect) is the source of truth: on assignment each partition is sought to
 the position after the last recorded effect, and offsets are committed only after effects
 are written. A redelivered record therefore finds its position taken and has no effect.
+Every record goes through ``Delivery`` (bounded retries, then a recorded failure; outages
+waited out); a record that must be tried again is sought back to, together with the records
+of the same poll that were not reached yet, so nothing is skipped.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -19,8 +23,9 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from mailroom.adapters.cloudevents import header, to_stored_event
-from mailroom.application import ConcurrentWriteError, MailroomApp
+from mailroom.application import MailroomApp
 from mailroom.consumers.base import Consumer
+from mailroom.consumers.delivery import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +59,15 @@ class _SeekToTrackedPosition(ConsumerRebalanceListener):  # type: ignore[misc]
 
 class KafkaWorker:
     def __init__(
-        self, consumer: Consumer, app: MailroomApp, kafka: KafkaConsumer, topics: list[str]
+        self,
+        consumer: Consumer,
+        app: MailroomApp,
+        kafka: KafkaConsumer,
+        topics: list[str],
+        delivery: Delivery,
     ) -> None:
         self.consumer = consumer
+        self.delivery = delivery
         self.app = app
         self.kafka = kafka
         self.kafka_topics = topics
@@ -69,33 +80,46 @@ class KafkaWorker:
         failures = 0
         try:
             while not stop.is_set():
-                batches = self.kafka.poll(timeout_ms=200)
                 try:
-                    self._handle(batches)
+                    batches = self.kafka.poll(timeout_ms=200)
+                    wait_s = self._handle(batches)
                     failures = 0
-                except ConcurrentWriteError as exc:  # optimistic concurrency: just try again
-                    log.info("%s: %s; retrying", self.consumer.name, exc)
-                except Exception:  # retry the failed record after a pause; never skip it
+                except KafkaError:  # the broker is away; the client reconnects by itself
                     failures += 1
-                    log.exception("%s failed (attempt %s); retrying", self.consumer.name, failures)
-                    stop.wait(min(30.0, 0.5 * 2**failures))
+                    log.warning("%s: broker unavailable (attempt %s)", self.consumer.name, failures)
+                    wait_s = min(30.0, 0.5 * 2**failures)
+                if wait_s:
+                    stop.wait(wait_s)
         finally:
             try:
                 self._commit(force=True)
             finally:
                 self.kafka.close(autocommit=False)
 
-    def _handle(self, batches: dict[TopicPartition, list[Any]]) -> None:
-        for partition, records in batches.items():
+    def _handle(self, batches: dict[TopicPartition, list[Any]]) -> float | None:
+        """Process a poll's records; on a record that must be tried again, seek every
+        partition back to its first unprocessed record and return the pause to take."""
+        pending = {partition: list(records) for partition, records in batches.items() if records}
+        wait_s: float | None = None
+        for partition, records in pending.items():
+            if wait_s is not None:
+                self.kafka.seek(partition, records[0].offset)  # not reached: read it again
+                continue
             source = source_name(partition)
             for record in records:
-                try:
-                    self._process(record, source)
-                except Exception:
+                if header(list(record.headers or []), "ce_estopic") not in self.topics:
+                    self._done[partition] = OffsetAndMetadata(record.offset + 1, "", -1)
+                    continue  # another event type of the same aggregate
+                verdict = self.delivery.attempt(
+                    functools.partial(self._event, record), Tracking(source, record.offset + 1)
+                )
+                if not verdict.done:
                     self.kafka.seek(partition, record.offset)
-                    raise
+                    wait_s = verdict.wait_s
+                    break
                 self._done[partition] = OffsetAndMetadata(record.offset + 1, "", -1)
         self._commit(force=False)
+        return wait_s
 
     def _commit(self, force: bool) -> None:
         """Commit offsets of written effects now and then: the tracking positions are the
@@ -110,9 +134,6 @@ class KafkaWorker:
             self.kafka.commit_async(offsets)
         self._next_commit = time.monotonic() + COMMIT_INTERVAL_S
 
-    def _process(self, record: Any, source: str) -> None:
+    def _event(self, record: Any) -> Any:
         headers = list(record.headers or [])
-        if header(headers, "ce_estopic") not in self.topics:
-            return
-        event = self.app.mapper.to_domain_event(to_stored_event(headers, record.value))
-        self.consumer.process(event, Tracking(source, record.offset + 1))
+        return self.app.mapper.to_domain_event(to_stored_event(headers, record.value))

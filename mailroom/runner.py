@@ -1,20 +1,24 @@
 """The embedded runner: feeds consumers from the event store's notification log, in-process.
 
 Each consumer follows the log at its own recorded position, in its own thread, so a slow
-consumer (OCR) does not hold up the others. A consumer that fails on an event is retried
-with back-off; its position does not move, so nothing is skipped.
+consumer (OCR) does not hold up the others. Every event goes through ``Delivery``: an
+outage is waited out, an event that keeps failing is recorded as failed after a bounded
+number of attempts and skipped, and a read model that cannot apply an event stalls visibly.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Sequence
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Notification, Tracking
 
-from mailroom.application import ConcurrentWriteError, MailroomApp
+from mailroom.application import MailroomApp
 from mailroom.consumers.base import Consumer
+from mailroom.consumers.delivery import Delivery, RetryPolicy
+from mailroom.consumers.health import HealthStore
 
 log = logging.getLogger(__name__)
 
@@ -22,56 +26,73 @@ SOURCE = "log"
 BATCH = 100
 
 
+class ConsumerStalledError(RuntimeError):
+    """``run_until_idle`` met a consumer that cannot go on (see its health record)."""
+
+
 class _Follower:
-    def __init__(self, app: MailroomApp, consumer: Consumer) -> None:
+    def __init__(self, app: MailroomApp, consumer: Consumer, delivery: Delivery) -> None:
         self.app = app
         self.consumer = consumer
-        self.position = consumer.position(SOURCE)
-        self.failures = 0
+        self.delivery = delivery
+        self.position: int | None = None  # read on the first step (the store may be away now)
         self.wake = threading.Event()
 
-    def advance(self) -> int:
-        """Process what is new in the log; returns how many notifications were handled."""
+    def step(self) -> tuple[int, float | None, bool]:
+        """Process what is new in the log: (notifications handled, pause before the
+        next try when one could not be processed yet, whether the consumer is stalled)."""
+        if self.position is None:
+            self.position = self.consumer.position(SOURCE)
         notifications = self.app.notifications_after(self.position, BATCH, self.consumer.topics)
-        for notification in notifications:
-            event = self.app.to_domain_event(notification)
-            self.consumer.process(event, Tracking(SOURCE, notification.id))
+        for handled, notification in enumerate(notifications):
+            verdict = self.delivery.attempt(
+                functools.partial(self._event, notification), Tracking(SOURCE, notification.id)
+            )
+            if not verdict.done:
+                return handled, verdict.wait_s, verdict.stalled
             self.position = notification.id
-        return len(notifications)
+        return len(notifications), None, False
+
+    def _event(self, notification: Notification) -> object:
+        return self.app.to_domain_event(notification)
 
     def loop(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                if self.advance():
-                    self.failures = 0
-                    continue
-            except ConcurrentWriteError as exc:  # optimistic concurrency: just try again
-                log.info("consumer %s: %s; retrying", self.consumer.name, exc)
+                handled, wait_s, _stalled = self.step()
+            except Exception:  # reading the log itself failed (the event store is away)
+                log.warning("consumer %s cannot read the log; retrying", self.consumer.name)
+                stop.wait(self.delivery.policy.delay(2))
                 continue
-            except Exception:  # a failing consumer must not stop; retry the same event
-                self.failures += 1
-                log.exception(
-                    "consumer %s failed after notification %s (attempt %s)",
-                    self.consumer.name,
-                    self.position,
-                    self.failures,
-                )
-                stop.wait(min(60.0, 0.5 * 2**self.failures))
+            if wait_s is not None:
+                if wait_s:
+                    stop.wait(wait_s)
+                continue
+            if handled:
                 continue
             self.wake.wait(timeout=1.0)
             self.wake.clear()
 
 
 class EmbeddedRunner:
-    def __init__(self, app: MailroomApp, consumers: Sequence[Consumer]) -> None:
+    def __init__(
+        self,
+        app: MailroomApp,
+        consumers: Sequence[Consumer],
+        health: HealthStore,
+        policy: RetryPolicy = RetryPolicy(),
+    ) -> None:
         self.app = app
         self.consumers = list(consumers)
+        self.health = health
+        self.policy = policy
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._followers: list[_Follower] = []
 
     def start(self) -> None:
-        self._followers = [_Follower(self.app, c) for c in self.consumers]
+        self._stop.clear()
+        self._followers = self._new_followers()
         self.app.save_listeners.append(self._wake_all)
         for follower in self._followers:
             thread = threading.Thread(
@@ -94,12 +115,28 @@ class EmbeddedRunner:
 
     def run_until_idle(self) -> int:
         """Process everything in the log, consumer after consumer, until nothing is left
-        (for tests and command-line tools). Returns the number of notifications handled."""
-        followers = [_Follower(self.app, c) for c in self.consumers]
+        (for tests and command-line tools), honouring the retry policy's pauses.
+        Returns the number of notifications handled; raises ConsumerStalledError."""
+        followers = self._new_followers()
         total = 0
-        while handled := sum(f.advance() for f in followers):
-            total += handled
-        return total
+        while True:
+            progressed = False
+            for follower in followers:
+                handled, wait_s, stalled = follower.step()
+                if stalled:
+                    raise ConsumerStalledError(f"consumer {follower.consumer.name} is stalled")
+                total += handled
+                progressed = progressed or handled > 0 or wait_s is not None
+                if wait_s:
+                    self._stop.wait(wait_s)
+            if not progressed:
+                return total
+
+    def _new_followers(self) -> list[_Follower]:
+        return [
+            _Follower(self.app, consumer, Delivery(consumer, self.policy, self.health))
+            for consumer in self.consumers
+        ]
 
     def _wake_all(self) -> None:
         for follower in self._followers:

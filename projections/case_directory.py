@@ -11,6 +11,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import Column, Engine, Integer, String, Table, insert, or_, select, update
 
 from aggregates.case import Case
+from aggregates.safe_text import view_text
 from projections.database import metadata
 from projections.tracking import claim_position, read_position, reset_positions
 from routing import CaseQuery, CaseRecord
@@ -65,10 +66,10 @@ class CaseDirectoryProjection:
                             reference=event.reference,
                             reference_key=reference_key(event.reference),
                             department_id=event.department_id,
-                            party=event.party,
-                            address=event.address,
-                            subject=event.subject,
-                            service=event.service_key or "",
+                            party=view_text(event.party, 300),
+                            address=view_text(event.address, 500),
+                            subject=view_text(event.subject, 500),
+                            service=view_text(event.service_key or "", 200),
                             status=event.status,
                             case_version=event.originator_version,
                         )
@@ -88,6 +89,12 @@ class CaseDirectoryProjection:
                 .values(case_version=event.originator_version, **changes)
             )
         return True
+
+    def record_failure(self, event: Any, tracking: Tracking, failure: object) -> bool:
+        return False  # a read model must not skip an event: it stalls, visibly
+
+    def persist_attempts(self, event: Any) -> bool:
+        return False
 
     # -- routing.CaseDirectory ------------------------------------------------------------
 

@@ -9,12 +9,21 @@ from sqlalchemy import Engine, MetaData, create_engine, event
 metadata = MetaData()
 
 
-def create_views_engine(url: str) -> Engine:
+def create_views_engine(url: str, timeout_s: float = 3.0) -> Engine:
+    """An engine whose callers wait at most about ``timeout_s`` for a connection."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        connect_args = {"timeout": max(5.0, timeout_s * 5), "check_same_thread": False}
+        engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+        engine = create_engine(
+            url,
+            pool_size=5,
+            max_overflow=5,
+            pool_pre_ping=True,
+            pool_timeout=timeout_s,
+            connect_args={"connect_timeout": max(1, round(timeout_s))},
+        )
     metadata.create_all(engine)
     return engine
 

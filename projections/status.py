@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 
 from aggregates.mail_item import MailItem
+from aggregates.safe_text import view_text
 from projections.database import metadata
 from projections.tracking import claim_position, read_position, reset_positions
 
@@ -129,7 +130,9 @@ class StatusProjection:
                         reference=event.reference,
                         access_code_hash=event.access_code_hash,
                         channel=event.channel,
-                        subject=event.submission.subject if event.submission else None,
+                        subject=view_text(event.submission.subject, 500)
+                        if event.submission
+                        else None,
                         status="received",
                         item_version=version,
                         received_at=event.received_at,
@@ -147,10 +150,19 @@ class StatusProjection:
             if change is not None:
                 conn.execute(
                     insert(status_timeline).values(
-                        item_id=item_id, at=event.timestamp, status=change.status, text=change.text
+                        item_id=item_id,
+                        at=event.timestamp,
+                        status=change.status,
+                        text=view_text(change.text, 500),
                     )
                 )
         return True
+
+    def record_failure(self, event: Any, tracking: Tracking, failure: object) -> bool:
+        return False  # a read model must not skip an event: it stalls, visibly
+
+    def persist_attempts(self, event: Any) -> bool:
+        return False
 
     def _change_for(self, event: Any) -> _Change | None:
         if isinstance(event, MailItem.Received):

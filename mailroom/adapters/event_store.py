@@ -10,8 +10,13 @@ class EventStoreURLError(ValueError):
     pass
 
 
-def persistence_env(url: str) -> dict[str, str]:
-    """Translate an event store URL into the eventsourcing library's environment."""
+def persistence_env(url: str, timeout_s: float = 3.0) -> dict[str, str]:
+    """Translate an event store URL into the eventsourcing library's environment.
+
+    ``timeout_s`` bounds how long a caller waits for a connection (the pool's wait, and
+    SQLite's lock wait), so an unreachable database answers within seconds, not minutes.
+    Connections are checked before use, so a restarted server is picked up at once.
+    """
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path)
@@ -26,7 +31,7 @@ def persistence_env(url: str) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
-            "SQLITE_LOCK_TIMEOUT": "30",
+            "SQLITE_LOCK_TIMEOUT": str(max(5, int(timeout_s * 5))),
         }
     if parsed.scheme in ("postgresql", "postgres"):
         query = parse_qs(parsed.query)
@@ -40,6 +45,8 @@ def persistence_env(url: str) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": query.get("pool_size", ["2"])[0],
             "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["8"])[0],
             "POSTGRES_LOCK_TIMEOUT": "5",
+            "POSTGRES_CONNECT_TIMEOUT": str(max(1, round(timeout_s))),
+            "POSTGRES_PRE_PING": "y",
         }
         if "schema" in query:
             env["POSTGRES_SCHEMA"] = query["schema"][0]

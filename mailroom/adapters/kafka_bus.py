@@ -27,7 +27,10 @@ def make_producer(settings: Settings) -> KafkaProducer:
     )
 
 
-def make_consumer(settings: Settings, group_id: str) -> KafkaConsumer:
+def make_consumer(settings: Settings, group_id: str, *, slow: bool = False) -> KafkaConsumer:
+    """A consumer in ``group_id``; ``slow`` for consumers that may need minutes per record
+    (OCR): few records per poll and a long poll interval, so reading a large item does not
+    get the worker thrown out of its group (which would redeliver the item elsewhere)."""
     return KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=group_id,
@@ -35,7 +38,8 @@ def make_consumer(settings: Settings, group_id: str) -> KafkaConsumer:
         auto_offset_reset="earliest",
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-        max_poll_records=200,
+        max_poll_records=2 if slow else 200,
+        max_poll_interval_ms=(30 if slow else 5) * 60_000,
         fetch_max_wait_ms=100,
         client_id=group_id,
     )

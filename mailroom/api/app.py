@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from mailroom.api.body_limit import BodySizeLimit
 from mailroom.api.errors import install_error_handlers
-from mailroom.api.routes import catalog, scans, status, submissions
+from mailroom.api.routes import catalog, operations, scans, status, submissions
 from mailroom.bootstrap import Mailroom, build
 from mailroom.config import Settings
 
@@ -43,7 +43,8 @@ def create_app(mailroom: Mailroom | None = None, settings: Settings | None = Non
     api.include_router(status.router)
     app.include_router(api)
     app.include_router(catalog.router)
+    app.include_router(operations.router)
     settings = mailroom.settings
-    max_body = settings.max_upload_mb * settings.max_files_per_item * 1024 * 1024 + 1024 * 1024
+    max_body = (settings.max_request_mb + 1) * 2**20  # the files plus the form around them
     app.add_middleware(BodySizeLimit, max_bytes=max_body)
     return app

@@ -2,26 +2,108 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from mailroom.api.deps import NotAuthenticatedError
+from mailroom.api.multipart import (
+    BodyTimeoutError,
+    MalformedRequestError,
+    RequestBodyTooLargeError,
+)
+from mailroom.intake.clean_text import InvalidTextError
 from mailroom.intake.inspection import (
     FileTooLargeError,
     RejectedFileError,
     UnsupportedFileTypeError,
 )
 from mailroom.intake.service import IdempotencyConflictError, IntakeError
+from mailroom.outages import outage_of
 from mailroom.status import StatusNotFoundError, TooManyAttemptsError
 from routing.catalog import UnknownServiceError
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 5
+_DEPENDENCY_NAMES = {
+    "event_store": "the event store",
+    "views": "the views database",
+    "blob_store": "the document store",
+    "spool": "the upload spool",
+    "disk": "the disk",
+}
 
 
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": code, "message": message, **extra}
 
 
+def outage_response(exc: BaseException) -> JSONResponse | None:
+    """503 (unreachable) or 507 (full) with Retry-After for an outage, else None."""
+    outage = outage_of(exc)
+    if outage is None:
+        return None
+    what = _DEPENDENCY_NAMES.get(outage.dependency, outage.dependency)
+    if outage.full:
+        body = error_body("storage_full", f"{what} is full; nothing was stored, try again later")
+        status = 507
+    else:
+        body = error_body(
+            "service_unavailable", f"{what} is not reachable; nothing was stored, try again later"
+        )
+        status = 503
+    body["dependency"] = outage.dependency
+    return JSONResponse(body, status_code=status, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        response = outage_response(exc)
+        if response is not None:
+            log.warning("%s %s: %s", request.method, request.url.path, exc)
+            return response
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", "the request could not be processed"), status_code=500
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        return JSONResponse(
+            error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(MalformedRequestError)
+    async def malformed(_: Request, exc: MalformedRequestError) -> JSONResponse:
+        return JSONResponse(error_body("malformed_request", str(exc)), status_code=400)
+
+    @app.exception_handler(RequestBodyTooLargeError)
+    async def body_too_large(_: Request, exc: RequestBodyTooLargeError) -> JSONResponse:
+        return JSONResponse(error_body("request_too_large", str(exc)), status_code=413)
+
+    @app.exception_handler(BodyTimeoutError)
+    async def body_timeout(_: Request, exc: BodyTimeoutError) -> JSONResponse:
+        return JSONResponse(
+            error_body("request_timeout", str(exc)),
+            status_code=408,
+            headers={"Connection": "close"},
+        )
+
+    @app.exception_handler(InvalidTextError)
+    async def invalid_text(_: Request, exc: InvalidTextError) -> JSONResponse:
+        field = f"metadata.{exc.field}"
+        return JSONResponse(
+            error_body("invalid_text", f"{field}: {exc.problem}", field=field), status_code=422
+        )
+
     @app.exception_handler(RejectedFileError)
     async def rejected_file(_: Request, exc: RejectedFileError) -> JSONResponse:
         status = 422

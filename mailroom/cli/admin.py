@@ -18,6 +18,7 @@ SOURCE = "log"
 
 @projections_app.command("rebuild")
 def rebuild(
+    name: Annotated[str | None, typer.Argument(help="One read model (default: all)")] = None,
     batch: Annotated[int, typer.Option(min=1, help="Notifications read per query")] = 1000,
 ) -> None:
     """Drop every read model and rebuild it from the event store, with progress.
@@ -28,6 +29,12 @@ def rebuild(
     from mailroom.config import Settings
 
     mailroom = build(Settings())
+    chosen = [p for p in mailroom.projections if name in (None, p.name)]
+    if not chosen:
+        known = ", ".join(p.name for p in mailroom.projections)
+        mailroom.stop()
+        typer.echo(f"error: no read model named {name!r} (known: {known})", err=True)
+        raise typer.Exit(2)
     head = mailroom.app.max_notification_id()
     with Progress(
         TextColumn("Rebuilding {task.description}"),
@@ -35,7 +42,7 @@ def rebuild(
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     ) as progress:
-        for projection in (mailroom.status_projection, mailroom.case_directory):
+        for projection in chosen:
             projection.clear()
             task = progress.add_task(projection.name, total=head)
             applied = position = 0

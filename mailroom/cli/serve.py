@@ -28,6 +28,7 @@ def serve(
 ) -> None:
     """Start the mailroom: API, web pages and (embedded mode) the in-process runner."""
     from mailroom.api.app import create_app
+    from mailroom.api.server import raise_open_file_limit, uvicorn_options
 
     settings = Settings()
     if workers > 1 and settings.bus == "embedded":
@@ -51,6 +52,7 @@ def serve(
         typer.echo("  No scanning station is registered yet. Register one with:")
         typer.echo("      mailroom station add 'Poststelle Rathaus'")
         typer.echo(f"  and upload with: mailroom scan --server {base} --token TOKEN FILES...")
+    raise_open_file_limit()
     if workers > 1:
         mailroom.stop()  # each worker process composes its own
         uvicorn.run(
@@ -60,9 +62,10 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            **uvicorn_options(),
         )
     else:
-        uvicorn.run(api, host=host, port=port, log_level="info")
+        uvicorn.run(api, host=host, port=port, log_level="info", **uvicorn_options())
 
 
 @station_app.command("add")

@@ -61,6 +61,8 @@ def worker(
     from mailroom.adapters.kafka_bus import ensure_topics, make_consumer
     from mailroom.bootstrap import build
     from mailroom.config import Settings
+    from mailroom.consumers.delivery import Delivery
+    from mailroom.consumers.text_extraction import TextExtractionConsumer
     from mailroom.kafka_runner import KafkaWorker
 
     settings = Settings()
@@ -77,9 +79,14 @@ def worker(
     stop = _stop_on_signals()
     topics = sorted({kafka_topic_for(t, settings.kafka_topic_prefix) for t in consumer.topics})
     ensure_topics(settings, topics)
-    kafka = make_consumer(settings, group_id=f"{settings.kafka_group_prefix}.{consumer.name}")
+    kafka = make_consumer(
+        settings,
+        group_id=f"{settings.kafka_group_prefix}.{consumer.name}",
+        slow=isinstance(consumer, TextExtractionConsumer),
+    )
     log.info("worker %s consuming %s", consumer.name, ", ".join(topics))
+    delivery = Delivery(consumer, mailroom.retry_policy, mailroom.health)
     try:
-        KafkaWorker(consumer, mailroom.app, kafka, topics).run(stop)
+        KafkaWorker(consumer, mailroom.app, kafka, topics, delivery).run(stop)
     finally:
         mailroom.stop()

@@ -5,16 +5,29 @@ transaction as its effect; ``process`` returns False when that position was reco
 before, so a redelivered event has no second effect. Positions are kept per *source*:
 ``log`` for the embedded notification log, ``topic:partition`` for Kafka. An event that
 calls for no effect is skipped without a write: seeing it again changes nothing either.
+
+When an event keeps failing (``delivery.py`` decides when), ``record_failure`` records
+that as an event of its own (an item goes to triage) and claims the position, so the stream
+moves on; a consumer that must not skip events returns False and stalls visibly instead.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
 
 from mailroom.application import MailroomApp
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why an event could not be processed: a stable code and a line for operators."""
+
+    code: str
+    detail: str
 
 
 class Consumer(Protocol):
@@ -24,6 +37,18 @@ class Consumer(Protocol):
     def position(self, source: str) -> int: ...
 
     def process(self, event: DomainEventProtocol[Any], tracking: Tracking) -> bool: ...
+
+    def record_failure(self, event: Any, tracking: Tracking, failure: Failure) -> bool:
+        """Record that ``event`` cannot be processed and claim its position.
+
+        False: this consumer must not skip an event (a read model would be wrong); it stalls.
+        """
+        ...
+
+    def persist_attempts(self, event: Any) -> bool:
+        """Whether attempts at ``event`` are counted before they start (expensive work that
+        might end the process, so that a letter that crashes the worker is bounded too)."""
+        ...
 
 
 def tracking_name(consumer: str, source: str) -> str:
@@ -53,6 +78,12 @@ class EventRecordingConsumer:
         if tracking.notification_id <= self._positions[name]:
             return None
         return Tracking(name, tracking.notification_id)
+
+    def record_failure(self, event: Any, tracking: Tracking, failure: Failure) -> bool:
+        return False  # consumers that can record a failure for their event override this
+
+    def persist_attempts(self, event: Any) -> bool:
+        return False
 
     def save(self, tracking: Tracking, *aggregates: Any) -> bool:
         saved = self.app.save_processed(tracking, *aggregates)

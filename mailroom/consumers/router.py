@@ -23,12 +23,11 @@ from aggregates.case import Case
 from aggregates.mail_item import ItemStatus, MailItem
 from aggregates.values import Channel, RoutingCandidate
 from mailroom.application import MailroomApp
-from mailroom.consumers.base import EventRecordingConsumer
+from mailroom.consumers.base import EventRecordingConsumer, Failure
 from mailroom.consumers.routing_model import RouterFromEvents
+from mailroom.texts_de import TRIAGE_RESCAN, TRIAGE_ROUTING_FAILED, extraction_failure
 from projections.case_directory import CaseDirectoryProjection
 from routing import Catalog, Decision, Letter, route_submission
-
-RESCAN = "Bitte neu scannen oder von Hand erfassen"
 
 
 class RouterConsumer(EventRecordingConsumer):
@@ -65,11 +64,24 @@ class RouterConsumer(EventRecordingConsumer):
             return False  # wait for the other documents
         if item.quality_issues or item.extraction_failures:
             warnings = [i.message for i in item.quality_issues]
-            warnings += list(item.extraction_failures.values())
-            item.send_to_triage(RESCAN, candidates=[], warnings=warnings)
+            warnings += [extraction_failure(f.code) for f in item.extraction_failures.values()]
+            item.send_to_triage(TRIAGE_RESCAN, candidates=[], warnings=warnings)
             return self.save(own, item)
         decision = self.model.current().decide(Letter(item.text, str(item.id)), self.cases)
         return self.save(own, *self._apply(item, decision, "classifier"))
+
+    def record_failure(self, event: Any, tracking: Tracking, failure: Failure) -> bool:
+        """Routing kept failing for this item: it goes to triage to be placed by hand."""
+        own = self.own_tracking(tracking)
+        if own is None:
+            return True
+        item = self.app.get_item(event.originator_id)
+        if item.status is ItemStatus.RECEIVED and item.case_id is None:
+            item.send_to_triage(TRIAGE_ROUTING_FAILED, candidates=[], warnings=[])
+            self.save(own, item)
+        else:
+            self.save(own)  # decided meanwhile: only the position moves on
+        return True
 
     def _apply(self, item: MailItem, decision: Decision, method: str) -> list[Any]:
         explanation = _explain(decision)

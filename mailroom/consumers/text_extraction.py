@@ -1,40 +1,61 @@
 """Reads every document of a new mail item through the OCR library and records
 TextExtracted (with per-page confidence, quality issues and a searchable PDF) or
-ExtractionFailed (with a reason a clerk understands)."""
+ExtractionFailed (with a code the UI turns into words).
+
+Two lanes keep a large item from holding up ordinary letters: ``ocr`` reads items of up to
+``bulk_pages`` pages, ``ocr-bulk`` the larger ones. Each lane is its own consumer with its
+own position, so a 60-page stack being read does not stop the one-page letter behind it;
+in one process both lanes share the engine, whose page pool serves the normal lane first.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
 from aggregates.mail_item import MailItem
+from aggregates.safe_text import strip_forbidden
 from aggregates.values import PageText, QualityIssue
 from mailroom.application import MailroomApp
-from mailroom.consumers.base import EventRecordingConsumer
-from mailroom.ports import BlobStore
+from mailroom.consumers.base import EventRecordingConsumer, Failure
+from mailroom.ports import BlobNotFoundError, BlobStore
 from ocr import OcrEngine, OcrError, OcrResult
 
+log = logging.getLogger(__name__)
 
-class TextExtractionConsumer(EventRecordingConsumer):
-    name = "ocr"
-    topics: tuple[str, ...] = (get_topic(MailItem.Received),)
+PROCESSING_FAILED = "processing_failed"
 
-    def __init__(
-        self, app: MailroomApp, blobs: BlobStore, make_engine: Callable[[], OcrEngine]
-    ) -> None:
-        super().__init__(app)
-        self.blobs = blobs
+
+@dataclass(frozen=True)
+class Lane:
+    name: str
+    takes: Callable[[int], bool]  # by the item's page count
+    priority: int  # lower is served first by a shared engine
+
+
+def lanes(bulk_pages: int) -> tuple[Lane, Lane]:
+    return (
+        Lane("ocr", lambda pages: pages <= bulk_pages, priority=0),
+        Lane("ocr-bulk", lambda pages: pages > bulk_pages, priority=1),
+    )
+
+
+class SharedEngine:
+    """One OCR engine per process, started on first use (processes that never read a
+    document start no pool), shared by the lanes."""
+
+    def __init__(self, make_engine: Callable[[], OcrEngine]) -> None:
         self._make_engine = make_engine
         self._engine: OcrEngine | None = None
         self._lock = threading.Lock()
 
-    @property
-    def engine(self) -> OcrEngine:
-        """Started on first use: processes that never read a document start no pool."""
+    def get(self) -> OcrEngine:
         with self._lock:
             if self._engine is None:
                 self._engine = self._make_engine()
@@ -46,26 +67,56 @@ class TextExtractionConsumer(EventRecordingConsumer):
                 self._engine.close()
                 self._engine = None
 
+
+class TextExtractionConsumer(EventRecordingConsumer):
+    topics: tuple[str, ...] = (get_topic(MailItem.Received),)
+
+    def __init__(self, app: MailroomApp, blobs: BlobStore, engine: SharedEngine, lane: Lane):
+        super().__init__(app)
+        self.blobs = blobs
+        self.engine = engine
+        self.lane = lane
+        self.name = lane.name
+
+    def _takes(self, event: Any) -> bool:
+        return bool(event.documents) and self.lane.takes(sum(d.pages for d in event.documents))
+
+    def persist_attempts(self, event: Any) -> bool:
+        return self._takes(event)  # reading may take the process down with it
+
     def process(self, event: Any, tracking: Tracking) -> bool:
         own = self.own_tracking(tracking)
-        if own is None or not event.documents:
+        if own is None or not self._takes(event):
             return False
         item = self.app.get_item(event.originator_id)
-        unread = [
-            d
-            for d in item.documents
-            if d.blob_key not in item.texts and d.blob_key not in item.extraction_failures
-        ]
+        unread = _unread(item)
         if not unread:
             return False  # read before (e.g. an event published twice)
-        for document in unread:
+        for blob_key in unread:
             try:
-                result = self.engine.read(self.blobs.get(document.blob_key))
-            except OcrError as exc:
-                item.record_extraction_failure(document.blob_key, exc.german_message)
+                data = self.blobs.get(blob_key)
+            except BlobNotFoundError:
+                item.record_extraction_failure(blob_key, "blob_missing", blob_key)
                 continue
-            self._record(item, document.blob_key, result)
+            try:
+                result = self.engine.get().read(data, priority=self.lane.priority)
+            except OcrError as exc:
+                item.record_extraction_failure(blob_key, exc.code, exc.reason)
+                continue
+            self._record(item, blob_key, result)
         return self.save(own, item)
+
+    def record_failure(self, event: Any, tracking: Tracking, failure: Failure) -> bool:
+        """Reading kept failing: every unread document is recorded as failed, so the
+        router sends the item to triage ("Text konnte nicht gelesen werden")."""
+        own = self.own_tracking(tracking)
+        if own is None:
+            return True
+        item = self.app.get_item(event.originator_id)
+        for blob_key in _unread(item):
+            item.record_extraction_failure(blob_key, PROCESSING_FAILED, failure.detail)
+        self.save(own, item)
+        return True
 
     def _record(self, item: MailItem, blob_key: str, result: OcrResult) -> None:
         searchable_key = None
@@ -77,7 +128,7 @@ class TextExtractionConsumer(EventRecordingConsumer):
             pages=[
                 PageText(
                     number=p.number,
-                    text=p.text,
+                    text=strip_forbidden(p.text),  # a text layer may hold NUL and the like
                     confidence=round(p.confidence, 1),
                     method=p.method,
                     rotation=p.rotation,
@@ -87,3 +138,8 @@ class TextExtractionConsumer(EventRecordingConsumer):
             searchable_pdf_key=searchable_key,
             quality_issues=[QualityIssue(f.code, f.message, f.page) for f in result.flags],
         )
+
+
+def _unread(item: MailItem) -> list[str]:
+    keys = dict.fromkeys(d.blob_key for d in item.documents)  # the same file twice: once
+    return [k for k in keys if k not in item.texts and k not in item.extraction_failures]

@@ -8,7 +8,6 @@ is only sanity-checked with a bounded reader so broken metadata can be flagged.
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
+from mailroom.intake.content import Content
 from mailroom.intake.image_headers import (
     exif_is_valid,
     jpeg_dimensions,
@@ -97,10 +97,10 @@ def _bomb_error(filename: str | None) -> ImageTooLargeError:
     )
 
 
-def _open_image(data: bytes, image_format: str, filename: str | None) -> Image.Image:
+def _open_image(content: Content, image_format: str, filename: str | None) -> Image.Image:
     """Open lazily (headers only) with Pillow, mapping its errors to rejections."""
     try:
-        return Image.open(io.BytesIO(data), formats=[image_format])
+        return Image.open(content.open(), formats=[image_format])
     except Image.DecompressionBombError as error:
         raise _bomb_error(filename) from error
     except _IMAGE_DECODING_ERRORS as error:
@@ -108,19 +108,20 @@ def _open_image(data: bytes, image_format: str, filename: str | None) -> Image.I
 
 
 def _checked_header_size(
-    data: bytes,
+    content: Content,
     read_dimensions: Callable[[bytes], Dimensions | None],
     limits: UploadLimits,
     filename: str | None,
 ) -> Dimensions:
-    size = read_dimensions(data)
+    with content.buffer() as data:
+        size = read_dimensions(data)  # type: ignore[arg-type]  # a memory map reads alike
     if size is None:
         raise _damaged(filename)
     check_page_dimensions(size, limits, filename)
     return size
 
 
-def inspect_png(data: bytes, limits: UploadLimits, filename: str | None) -> Findings:
+def inspect_png(data: Content, limits: UploadLimits, filename: str | None) -> Findings:
     """Dimensions from IHDR, then ``verify()`` walks every chunk and checks its CRC."""
     _checked_header_size(data, png_dimensions, limits, filename)
     with _open_image(data, "PNG", filename) as image:
@@ -131,7 +132,7 @@ def inspect_png(data: bytes, limits: UploadLimits, filename: str | None) -> Find
     return 1, []
 
 
-def inspect_jpeg(data: bytes, limits: UploadLimits, filename: str | None) -> Findings:
+def inspect_jpeg(data: Content, limits: UploadLimits, filename: str | None) -> Findings:
     """Dimensions from the SOF marker, then a cheap 1/8-scale decode to find truncation."""
     size = _checked_header_size(data, jpeg_dimensions, limits, filename)
     with _open_image(data, "JPEG", filename) as image:
@@ -146,8 +147,9 @@ def inspect_jpeg(data: bytes, limits: UploadLimits, filename: str | None) -> Fin
 
 
 def _tiff_page_sizes(image: Image.Image, limits: UploadLimits, filename: str | None) -> int:
-    """Count pages by walking the IFD chain (no decoding) and check every page's size."""
-    pages = 0
+    """Count pages by walking the IFD chain (no decoding) and check every page's size and
+    the pixels of all pages together (what reading the file would cost)."""
+    pages = total_pixels = 0
     while pages < _MAX_COUNTED_TIFF_PAGES:
         try:
             image.seek(pages)
@@ -155,6 +157,13 @@ def _tiff_page_sizes(image: Image.Image, limits: UploadLimits, filename: str | N
             break
         pages += 1
         check_page_dimensions(image.size, limits, filename, page=pages)
+        total_pixels += image.size[0] * image.size[1]
+        if total_pixels > limits.max_item_pixels:
+            raise ImageTooLargeError(
+                f"image too large in total (more than {_megapixels(limits.max_item_pixels)} "
+                f"in the first {pages} pages)",
+                filename=filename,
+            )
     if pages > limits.max_pages:
         counted = f"at least {pages}" if pages == _MAX_COUNTED_TIFF_PAGES else str(pages)
         raise TooManyPagesError(
@@ -163,9 +172,10 @@ def _tiff_page_sizes(image: Image.Image, limits: UploadLimits, filename: str | N
     return pages
 
 
-def inspect_tiff(data: bytes, limits: UploadLimits, filename: str | None) -> Findings:
+def inspect_tiff(data: Content, limits: UploadLimits, filename: str | None) -> Findings:
     """Count and size-check all pages first, then decode them one at a time."""
-    first_page_size = tiff_first_page_dimensions(data)
+    with data.buffer() as buffer:
+        first_page_size = tiff_first_page_dimensions(buffer)  # type: ignore[arg-type]
     if first_page_size is not None:
         check_page_dimensions(first_page_size, limits, filename, page=1)
     try:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
+from mailroom.intake.content import Content
 from mailroom.intake.image_headers import PNG_SIGNATURE
 from mailroom.intake.image_inspection import inspect_jpeg, inspect_png, inspect_tiff
 from mailroom.intake.inspection_errors import (
@@ -97,6 +99,7 @@ class UploadLimits:
     max_bytes: int = 50 * 1024 * 1024
     max_pages: int = 60
     max_pixels: int = 100_000_000  # per page, decoded
+    max_item_pixels: int = 600_000_000  # all pages of a multi-page image together
     min_side_px: int = 200  # smaller images cannot hold a letter
     many_pages_warning: int = 20  # more pages than this: flag "many pages — batch not separated?"
 
@@ -153,16 +156,18 @@ def _other_media_type(data: bytes) -> str | None:
     return None
 
 
-def _unsupported_type_error(data: bytes, filename: str | None) -> UnsupportedFileTypeError:
+def _unsupported_type_error(
+    head: bytes, content: Content, filename: str | None
+) -> UnsupportedFileTypeError:
     """The most specific explanation of why the content is not an accepted type."""
     claimed = _extension_type(filename)
     expected = _TYPE_NAMES.get(claimed or PDF, "a PDF")
-    head = data[:_SNIFF_WINDOW]
+    data = head
     if data.startswith(_ZIP_SIGNATURES):
         problem, code = f"file is a ZIP archive, not {expected}", "zip_archive"
     elif _looks_like_html(head[:_PDF_HEADER_WINDOW]):
         problem, code = f"file is HTML, not {expected}", "html_document"
-    elif _PDF_OBJECT.search(head) or b"%%EOF" in data[-_PDF_HEADER_WINDOW:]:
+    elif _PDF_OBJECT.search(head) or b"%%EOF" in content.tail(_PDF_HEADER_WINDOW):
         problem, code = "not a PDF (missing %PDF- signature)", "missing_pdf_signature"
     elif (other := _other_media_type(data)) is not None:
         problem, code = f"unsupported type {other}", "unsupported_type"
@@ -174,46 +179,49 @@ def _unsupported_type_error(data: bytes, filename: str | None) -> UnsupportedFil
     return UnsupportedFileTypeError(problem, filename=filename, code=code)
 
 
-def _sniff(data: bytes, filename: str | None) -> tuple[str, int]:
+def _sniff(head: bytes, content: Content, filename: str | None) -> tuple[str, int]:
     """Media type from content, plus the offset of the %PDF- header for PDFs."""
     for signature, media_type in _ACCEPTED_SIGNATURES:
-        if data.startswith(signature):
+        if head.startswith(signature):
             return media_type, 0
-    if data.startswith(_ZIP_SIGNATURES) or _binary_signature_type(data) is not None:
-        raise _unsupported_type_error(data, filename)  # e.g. a ZIP holding a stored PDF
-    pdf_offset = data.find(_PDF_SIGNATURE, 0, _PDF_HEADER_WINDOW + len(_PDF_SIGNATURE))
+    if head.startswith(_ZIP_SIGNATURES) or _binary_signature_type(head) is not None:
+        raise _unsupported_type_error(head, content, filename)  # e.g. a ZIP holding a PDF
+    pdf_offset = head.find(_PDF_SIGNATURE, 0, _PDF_HEADER_WINDOW + len(_PDF_SIGNATURE))
     if pdf_offset >= 0:
         return PDF, pdf_offset
-    raise _unsupported_type_error(data, filename)
+    raise _unsupported_type_error(head, content, filename)
 
 
 def inspect_file(
-    data: bytes, *, filename: str | None = None, limits: UploadLimits = UploadLimits()
+    source: bytes | Path, *, filename: str | None = None, limits: UploadLimits = UploadLimits()
 ) -> InspectedFile:
-    """Recognise ``data`` by content and check it against ``limits``.
+    """Recognise ``source`` (bytes, or a spooled file) by content and check it.
 
     Raises a ``RejectedFileError`` subclass naming the problem if the file must not be
     stored; otherwise returns the media type, page count and warnings to show on the item.
+    A file is read piece by piece, never whole into memory.
     """
-    if not data:
+    content = Content.of(source)
+    if content.size == 0:
         raise EmptyFileError("empty file", filename=filename)
-    if len(data) > limits.max_bytes:
+    if content.size > limits.max_bytes:
         raise FileTooLargeError(
             f"file is larger than the limit of {_format_size(limits.max_bytes)}",
             filename=filename,
         )
-    media_type, pdf_offset = _sniff(data, filename)
+    head = content.head(_SNIFF_WINDOW)
+    media_type, pdf_offset = _sniff(head, content, filename)
     flags: list[str] = []
     if media_type == PDF:
         if pdf_offset > 0:
             flags.append(FLAG_LEADING_GARBAGE)
-        pages, content_flags = inspect_pdf(data, pdf_offset, limits, filename)
+        pages, content_flags = inspect_pdf(content, pdf_offset, limits, filename)
     elif media_type == PNG:
-        pages, content_flags = inspect_png(data, limits, filename)
+        pages, content_flags = inspect_png(content, limits, filename)
     elif media_type == JPEG:
-        pages, content_flags = inspect_jpeg(data, limits, filename)
+        pages, content_flags = inspect_jpeg(content, limits, filename)
     else:
-        pages, content_flags = inspect_tiff(data, limits, filename)
+        pages, content_flags = inspect_tiff(content, limits, filename)
     flags += content_flags
     claimed = _extension_type(filename)
     if claimed is not None and claimed != media_type:

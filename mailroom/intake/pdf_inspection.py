@@ -8,18 +8,18 @@ Repairs pypdf performs in non-strict mode are detected from the warnings it logs
 
 from __future__ import annotations
 
-import io
 import itertools
 import logging
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import LimitReachedError, ParseError, PdfReadError
 
+from mailroom.intake.content import Content, SlicedFile
 from mailroom.intake.inspection_errors import (
     DamagedFileError,
     EncryptedPdfError,
@@ -29,6 +29,7 @@ from mailroom.intake.inspection_errors import (
     TooManyPagesError,
 )
 from mailroom.intake.pdf_structure import (
+    RawReader,
     active_content_flags,
     attachment_names,
     check_page_images,
@@ -64,6 +65,8 @@ _XREF_IN_USE_ENTRY = re.compile(rb"(\d{10}) \d{5} n")
 _OBJECT_HEADER = re.compile(rb"\s*\d+\s+\d+\s+obj")
 _XREF_SAMPLE_ENTRIES = 8
 _XREF_SAMPLE_BYTES = 1024
+_XREF_WINDOW = 4096  # leading whitespace, the xref header and the sampled entries
+_HEADER_WINDOW = 64
 
 Findings = tuple[int, list[str]]  # page count and flags
 
@@ -93,31 +96,32 @@ def _pypdf_warnings() -> Iterator[list[str]]:
         logger.removeHandler(collector)
 
 
-def _xref_looks_valid(body: bytes, offset: int) -> bool:
+def _xref_looks_valid(content: Content, start: int, offset: int) -> bool:
     """startxref points at an xref section whose first entries point at object headers."""
-    target = _XREF_TARGET.match(body, offset) if offset < len(body) else None
+    window = content.read_at(start + offset, _XREF_WINDOW) if offset < content.size else b""
+    target = _XREF_TARGET.match(window)
     if target is None:
         return False
     if target.group(1) != b"xref":
         return True  # a cross-reference stream; its entries are compressed
-    entries = _XREF_IN_USE_ENTRY.finditer(body, target.end(), target.end() + _XREF_SAMPLE_BYTES)
+    entries = _XREF_IN_USE_ENTRY.finditer(window, target.end(), target.end() + _XREF_SAMPLE_BYTES)
     return all(
-        _OBJECT_HEADER.match(body, int(entry.group(1)))
+        _OBJECT_HEADER.match(content.read_at(start + int(entry.group(1)), _HEADER_WINDOW))
         for entry in itertools.islice(entries, _XREF_SAMPLE_ENTRIES)
     )
 
 
-def _end_of_file_state(body: bytes, objects: int) -> str:
+def _end_of_file_state(content: Content, start: int, objects: int) -> str:
     """'clean', 'needs_repair' or 'damaged', decided without parsing the document.
 
     A file whose xref is unusable makes pypdf rebuild it by parsing every object. That is
     allowed only if %%EOF is near the end (the file is complete) and the number of objects
     keeps the rebuild cheap; a truncated file is never handed to the repair.
     """
-    has_eof_marker = b"%%EOF" in body[-_EOF_WINDOW:]
-    position = body.rfind(b"startxref")
-    match = _STARTXREF.match(body, position) if position >= 0 else None
-    if match is not None and _xref_looks_valid(body, int(match.group(1))):
+    has_eof_marker = b"%%EOF" in content.tail(_EOF_WINDOW)
+    position = content.rfind(b"startxref", start)
+    match = _STARTXREF.match(content.read_at(position, _HEADER_WINDOW)) if position >= 0 else None
+    if match is not None and _xref_looks_valid(content, start, int(match.group(1))):
         return "clean" if has_eof_marker else "needs_repair"
     if has_eof_marker and objects <= _MAX_OBJECTS_TO_REPAIR:
         return "needs_repair"
@@ -128,9 +132,9 @@ def _damaged(filename: str | None) -> DamagedFileError:
     return DamagedFileError(PDF_DAMAGED, filename=filename, code="pdf_damaged")
 
 
-def _unsupported_feature(body: bytes, filename: str | None) -> RejectedFileError:
+def _unsupported_feature(content: Content, filename: str | None) -> RejectedFileError:
     """pypdf raises NotImplementedError for encryption handlers and filters it lacks."""
-    if b"/Encrypt" in body:
+    if content.count(b"/Encrypt"):
         problem = "PDF is encrypted with an unsupported method"
         return EncryptedPdfError(problem, filename=filename, code="pdf_encryption_unsupported")
     problem = "PDF uses a feature that cannot be read"
@@ -165,37 +169,42 @@ def _page_count(reader: PdfReader, limits: UploadLimits, filename: str | None) -
     return pages
 
 
-def _inspect_document(reader: PdfReader, limits: UploadLimits, filename: str | None) -> Findings:
+def _inspect_document(
+    reader: PdfReader, raw: RawReader, limits: UploadLimits, filename: str | None
+) -> Findings:
     flags = _encryption_flags(reader, filename)
     pages = _page_count(reader, limits, filename)
     for number, page in enumerate(reader.pages, start=1):
-        check_page_images(page, number, limits, filename)
+        check_page_images(reader, raw, page, number, limits, filename)
     flags += active_content_flags(reader)
     flags += [f"PDF contains an attachment ({name})" for name in attachment_names(reader)]
     return pages, flags
 
 
 def inspect_pdf(
-    data: bytes, header_offset: int, limits: UploadLimits, filename: str | None
+    content: Content, header_offset: int, limits: UploadLimits, filename: str | None
 ) -> Findings:
     """Open the PDF starting at its ``%PDF-`` header and report page count and flags."""
-    body = data[header_offset:]
-    objects = body.count(b" obj")  # uncompressed objects, give or take a stray match
+    objects = content.count(b" obj", header_offset)  # uncompressed objects, roughly
     if objects > _MAX_OBJECTS:
         raise PdfTooComplexError(
             f"PDF has too many objects ({objects} > limit {_MAX_OBJECTS})", filename=filename
         )
-    end_state = _end_of_file_state(body, objects)
+    end_state = _end_of_file_state(content, header_offset, objects)
     if end_state == "damaged":
         raise _damaged(filename)
-    with _pypdf_warnings() as repair_warnings:
+
+    def raw(offset: int, length: int) -> bytes:
+        return content.read_at(header_offset + offset, length)
+
+    with _pypdf_warnings() as repair_warnings, SlicedFile(content.open(), header_offset) as body:
         try:
-            reader = PdfReader(io.BytesIO(body), strict=False)
-            pages, flags = _inspect_document(reader, limits, filename)
+            reader = PdfReader(cast(BinaryIO, body), strict=False)
+            pages, flags = _inspect_document(reader, raw, limits, filename)
         except RejectedFileError:
             raise
         except NotImplementedError as error:
-            raise _unsupported_feature(body, filename) from error
+            raise _unsupported_feature(content, filename) from error
         except LimitReachedError as error:
             problem = "PDF structure exceeds safety limits (too large, too deep or cyclic)"
             raise DamagedFileError(

@@ -7,11 +7,13 @@ cannot make the inspection slow.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import io
+import re
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pypdf import PageObject, PdfReader
-from pypdf.generic import IndirectObject
+from pypdf.generic import DictionaryObject, IndirectObject
 
 from mailroom.intake.inspection_errors import ImageTooLargeError, printable_name
 
@@ -25,6 +27,11 @@ _MAX_ACTION_DEPTH = 8
 _MAX_ITEMS_PER_ARRAY = 500
 _MAX_NAME_TREE_NODES = 256
 _MAX_REPORTED_ATTACHMENTS = 10
+_DICTIONARY_WINDOW = 8192  # an image XObject's dictionary is far smaller than this
+_OBJECT_START = re.compile(rb"\s*\d+\s+\d+\s+obj\s*")
+_STREAM_KEYWORD = re.compile(rb">>\s*stream[\r\n ]")
+
+RawReader = Callable[[int, int], bytes]  # (offset, length) -> bytes of the PDF body
 
 
 def resolve(value: Any) -> Any:
@@ -137,13 +144,42 @@ def attachment_names(reader: PdfReader) -> list[str]:
     return list(names)[:_MAX_REPORTED_ATTACHMENTS]
 
 
+def _stream_dictionary(reader: PdfReader, raw: RawReader, value: Any) -> dict[Any, Any]:
+    """The dictionary of an XObject without reading its stream data.
+
+    pypdf loads a stream's whole data when it resolves the object; for a page image that
+    is megabytes per page, so the dictionary is parsed from the bytes at the object's
+    cross-reference offset instead (image XObjects are streams, and streams are never
+    inside object streams). Anything unusual falls back to pypdf's own resolution.
+    """
+    if not isinstance(value, IndirectObject):
+        return _dictionary(value)
+    offset = reader.xref.get(value.generation, {}).get(value.idnum)
+    if isinstance(offset, int):
+        window = raw(offset, _DICTIONARY_WINDOW)
+        start, end = _OBJECT_START.match(window), _STREAM_KEYWORD.search(window)
+        if start is not None and end is not None and start.end() < end.start():
+            parsed = DictionaryObject.read_from_stream(
+                io.BytesIO(window[start.end() : end.start() + 2]), reader
+            )
+            if isinstance(parsed, dict):
+                return parsed
+    return _dictionary(value)
+
+
 def check_page_images(
-    page: PageObject, number: int, limits: UploadLimits, filename: str | None
+    reader: PdfReader,
+    raw: RawReader,
+    page: PageObject,
+    number: int,
+    limits: UploadLimits,
+    filename: str | None,
 ) -> None:
     """Reject a page whose image XObjects would decode to more pixels than allowed."""
     resources = _dictionary(page.get("/Resources"))
-    for xobject in list(_dictionary(resources.get("/XObject")).values())[:_MAX_ITEMS_PER_ARRAY]:
-        image = _dictionary(xobject)
+    xobjects = _dictionary(resources.get("/XObject"))
+    for reference in list(xobjects.values())[:_MAX_ITEMS_PER_ARRAY]:
+        image = _stream_dictionary(reader, raw, reference)
         if resolve(image.get("/Subtype")) != "/Image":
             continue
         width, height = resolve(image.get("/Width")), resolve(image.get("/Height"))

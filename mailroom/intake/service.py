@@ -1,7 +1,10 @@
 """Intake: validate uploads, store blobs, then record the MailItem — in that order.
 
 Nothing is stored until every file of a request has passed inspection; the 202 answer is
-given only after the blobs are durable and the Received event is committed.
+given only after the blobs are durable and the Received event is committed. Text is
+cleaned first (``clean_text``), so nothing that reaches an event can break a read model.
+Uploads may be spooled files: they are hashed, checked and stored without ever being
+read whole into memory.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -21,11 +25,13 @@ from aggregates.access_code import derive_access_code, hash_access_code
 from aggregates.mail_item import MailItem
 from aggregates.reference import Reference
 from aggregates.reference_index import ReferenceIndex
+from aggregates.safe_text import safe_filename
 from aggregates.station import ScanningStation
 from aggregates.values import Channel, Document, Submission
 from mailroom.application import MailroomApp
+from mailroom.intake.clean_text import clean_submission
 from mailroom.intake.inspection import InspectedFile, UploadLimits, inspect_file
-from mailroom.ports import BlobStore
+from mailroom.ports import BlobRef, BlobStore, blob_ref_for, file_ref_for
 from routing.catalog import Catalog
 
 
@@ -47,8 +53,18 @@ class TooManyFilesError(IntakeError):
 
 @dataclass(frozen=True)
 class Upload:
+    """One uploaded file: its bytes, or the spooled file that holds them."""
+
     filename: str | None
-    data: bytes
+    content: bytes | Path
+    ref: BlobRef | None = None  # the content address, when the receiver hashed it already
+
+    def blob_ref(self) -> BlobRef:
+        if self.ref is not None:
+            return self.ref
+        if isinstance(self.content, Path):
+            return file_ref_for(self.content)
+        return blob_ref_for(self.content)
 
 
 @dataclass(frozen=True)
@@ -81,7 +97,9 @@ class IntakeService:
     def submit(
         self, submission: Submission, files: Sequence[Upload], idempotency_key: str | None
     ) -> Receipt:
+        submission = clean_submission(submission)  # raises InvalidTextError naming the field
         self.catalog.service(submission.service_key)  # raises UnknownServiceError
+        files = _with_safe_names(files)
         inspected = self._inspect(files)
         fingerprint = _fingerprint(asdict(submission), files)
         key = idempotency_key or uuid.uuid4().hex
@@ -100,6 +118,7 @@ class IntakeService:
     ) -> Receipt:
         if not files:
             raise NoFilesError("a scan needs at least one file")
+        files = _with_safe_names(files)
         inspected = self._inspect(files)
         fingerprint = _fingerprint({"station": str(station.id)}, files)
         # Without a key, the same station sending the same bytes again is the same letter.
@@ -113,7 +132,7 @@ class IntakeService:
             raise TooManyFilesError(
                 f"too many files ({len(files)} > limit {self.max_files}) in one request"
             )
-        return [inspect_file(f.data, filename=f.filename, limits=self.limits) for f in files]
+        return [inspect_file(f.content, filename=f.filename, limits=self.limits) for f in files]
 
     def _receive(
         self,
@@ -131,7 +150,7 @@ class IntakeService:
             return self._replay(existing, fingerprint)  # before storing anything
         documents = []
         for upload, info in zip(files, inspected, strict=True):
-            ref = self.blobs.put(upload.data, info.media_type)
+            ref = self._store(upload, info.media_type)
             documents.append(
                 Document(
                     blob_key=ref.key,
@@ -171,6 +190,11 @@ class IntakeService:
             return Receipt(item_id, reference, code, created=True)
         raise RuntimeError("could not draw a free reference in 5 attempts")
 
+    def _store(self, upload: Upload, media_type: str) -> BlobRef:
+        if isinstance(upload.content, Path):
+            return self.blobs.put_file(upload.content, media_type, upload.ref)
+        return self.blobs.put(upload.content, media_type)
+
     def _replay(self, item: MailItem, fingerprint: str) -> Receipt:
         if item.request_fingerprint != fingerprint:
             raise IdempotencyConflictError(
@@ -183,5 +207,9 @@ class IntakeService:
 def _fingerprint(fields: dict[str, object], files: Sequence[Upload]) -> str:
     digest = hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode())
     for upload in files:
-        digest.update(hashlib.sha256(upload.data).digest())
+        digest.update(bytes.fromhex(upload.blob_ref().sha256))
     return digest.hexdigest()
+
+
+def _with_safe_names(files: Sequence[Upload]) -> list[Upload]:
+    return [replace(f, filename=safe_filename(f.filename)) for f in files]

@@ -22,7 +22,7 @@ from mailroom.config import Settings
 from mailroom.intake.service import Receipt
 from tests.harness.s3 import S3Endpoint
 
-WORKERS = ("ocr", "router", "status", "case-directory")
+WORKERS = ("ocr", "ocr-bulk", "router", "status", "case-directory")
 
 
 def production_settings(

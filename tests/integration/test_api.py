@@ -232,7 +232,15 @@ def test_services_come_from_the_catalog(client):
 
 
 def test_health_and_openapi(client):
-    assert client.get("/healthz").json()["status"] == "ok"
+    assert client.get("/healthz").json()["status"] == "alive"
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.json()
+    assert ready.json()["checks"] == {
+        "event_store": "ok",
+        "views": "ok",
+        "blob_store": "ok",
+        "local_disk": "ok",
+    }
     paths = client.get("/openapi.json").json()["paths"]
     assert {
         "/api/v1/submissions",

@@ -107,7 +107,7 @@ def test_a_restart_in_the_middle_neither_loses_nor_repeats_an_effect(settings):
     first = build(settings, clock=FakeClock())
     receipts = [first.intake.submit(submission(), [], f"k{i}") for i in range(6)]
     # Only the first consumer gets through, as if the process died after it.
-    EmbeddedRunner(first.app, first.consumers[:1]).run_until_idle()
+    EmbeddedRunner(first.app, first.consumers[:1], first.health).run_until_idle()
     first.stop()
 
     second = build(settings, clock=FakeClock())

@@ -43,7 +43,9 @@ class Stack:
         if self.processes:
             self.processes.start_all()
         else:
-            self.mailroom.runner = EmbeddedRunner(self.mailroom.app, self.mailroom.consumers)
+            self.mailroom.runner = EmbeddedRunner(
+                self.mailroom.app, self.mailroom.consumers, self.mailroom.health
+            )
             self.mailroom.runner.start()
 
 

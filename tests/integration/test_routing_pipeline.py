@@ -12,8 +12,8 @@ from aggregates.mail_item import ItemStatus, MailItem
 from aggregates.station import ScanningStation, hash_token
 from mailroom.bootstrap import Mailroom
 from mailroom.casework import Casework, CaseworkError
-from mailroom.consumers.router import RESCAN
 from mailroom.intake.service import Upload
+from mailroom.texts_de import TRIAGE_RESCAN as RESCAN
 from routing import CaseRecord, Example
 from tests.fixtures import scans
 from tests.fixtures.builders import FakeClock
@@ -137,12 +137,12 @@ def test_mail_for_the_tax_office_goes_to_triage_marked_misdirected(mailroom):
 
 def test_a_clerks_rerouting_is_an_event_the_router_learns_from(mailroom, casework):
     item = scan(mailroom, SPERRMUELL)
-    before = mailroom.consumers[1].model.current().model_version
+    before = mailroom.consumer("router").model.current().model_version
     casework.reroute(item.reference, "tiefbau", by="clerk-7", note="Gehweg blockiert")
     moved = mailroom.app.get_item(item.id)
     assert moved.department_id == "tiefbau"
     assert mailroom.app.find_case(moved.case_id).department_id == "tiefbau"
-    after = mailroom.consumers[1].model.current().model_version
+    after = mailroom.consumer("router").model.current().model_version
     assert after != before
     mailroom.runner.run_until_idle()
     record = mailroom.status_projection.find(item.reference)
@@ -157,10 +157,10 @@ def test_rerouting_to_an_unknown_department_is_refused(mailroom, casework):
 
 def test_imported_examples_are_events_and_importing_twice_adds_nothing(mailroom, casework):
     examples = [Example("ex-1", "abfall", SPERRMUELL)]
-    before = mailroom.consumers[1].model.current().model_version
+    before = mailroom.consumer("router").model.current().model_version
     assert casework.import_examples(examples, "train") == (1, 0)
     assert casework.import_examples(examples, "train") == (0, 1)
-    assert mailroom.consumers[1].model.current().model_version != before
+    assert mailroom.consumer("router").model.current().model_version != before
 
 
 def scan_files(mailroom: Mailroom, *files: tuple[str, bytes]) -> MailItem:

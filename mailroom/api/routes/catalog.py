@@ -1,9 +1,8 @@
-"""The city's services that the portal may submit, and the health check."""
+"""The city's services that the portal may submit."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from mailroom.api.deps import MailroomDep
 from mailroom.api.schemas import DepartmentOut, ServiceOut
@@ -23,12 +22,3 @@ def list_services(mailroom: MailroomDep) -> list[ServiceOut]:
         )
         for s in mailroom.catalog.services()
     ]
-
-
-@router.get("/healthz", tags=["operations"])
-def health(mailroom: MailroomDep) -> JSONResponse:
-    try:
-        head = mailroom.app.max_notification_id()
-    except Exception as exc:  # any failure of the event store makes us unhealthy
-        return JSONResponse({"status": "unavailable", "event_store": str(exc)}, status_code=503)
-    return JSONResponse({"status": "ok", "events": head})

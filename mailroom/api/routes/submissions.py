@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, Request, UploadFile
+from fastapi import APIRouter, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from mailroom.api.deps import MailroomDep
+from mailroom.api.multipart import received_form
 from mailroom.api.schemas import ErrorOut, SubmissionMetadata, SubmissionReceipt
-from mailroom.intake.service import Upload
 
 router = APIRouter(tags=["intake"])
 
@@ -20,38 +21,61 @@ METADATA_HELP = (
 )
 
 
+def multipart_body(*, metadata: bool) -> dict[str, Any]:
+    """The OpenAPI description of a multipart body read by ``received_form``."""
+    properties: dict[str, Any] = {
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+    }
+    required = []
+    if metadata:
+        properties["metadata"] = {"type": "string", "description": METADATA_HELP}
+        required.append("metadata")
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": schema}},
+        }
+    }
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 408, 409, 413, 415, 422, 503, 507)
+}
+
+
 @router.post(
     "/submissions",
     status_code=202,
     response_model=SubmissionReceipt,
-    responses={
-        409: {"model": ErrorOut},
-        413: {"model": ErrorOut},
-        415: {"model": ErrorOut},
-        422: {"model": ErrorOut},
-    },
+    responses=ERRORS,
+    openapi_extra=multipart_body(metadata=True),
 )
-def submit(
+async def submit(
     request: Request,
     mailroom: MailroomDep,
-    metadata: Annotated[str, Form(description=METADATA_HELP)],
-    files: Annotated[list[UploadFile] | None, File()] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> SubmissionReceipt:
     """Accept a submission from the citizen portal: durable before 202 is returned."""
-    try:
-        parsed = SubmissionMetadata.model_validate_json(metadata)
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("metadata", *e["loc"])} for e in exc.errors()]
-        ) from exc
-    uploads = read_uploads(files or [])
-    receipt = mailroom.intake.submit(parsed.to_submission(), uploads, idempotency_key)
+    async with received_form(request, mailroom.spool, mailroom.receive_limits) as form:
+        parsed = _metadata(form.fields.get("metadata"))
+        receipt = await run_in_threadpool(
+            mailroom.intake.submit, parsed.to_submission(), form.uploads, idempotency_key
+        )
     status_url = str(request.url_for("get_status", reference=receipt.reference))
     return SubmissionReceipt(
         reference=receipt.reference, access_code=receipt.access_code, status_url=status_url
     )
 
 
-def read_uploads(files: list[UploadFile]) -> list[Upload]:
-    return [Upload(filename=f.filename, data=f.file.read()) for f in files]
+def _metadata(raw: str | None) -> SubmissionMetadata:
+    if raw is None:
+        raise RequestValidationError(
+            [{"type": "missing", "loc": ("metadata",), "msg": "Field required", "input": None}]
+        )
+    try:
+        return SubmissionMetadata.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("metadata", *e["loc"])} for e in exc.errors()]
+        ) from exc
