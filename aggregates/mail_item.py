@@ -125,7 +125,13 @@ class MailItem(Aggregate):
         self.texts: dict[str, list[PageText]] = {}
         self.extraction_failures: dict[str, ExtractionFailure] = {}
         self.quality_issues: list[QualityIssue] = []
+        self.document_issues: dict[str, list[QualityIssue]] = {}
         self.searchable_pdfs: dict[str, str] = {}
+        self.routing_method: str | None = None
+        self.triage_reason: str | None = None
+        self.triage_warnings: list[str] = []
+        self.triage_candidates: list[RoutingCandidate] = []
+        self.misdirected = False
 
     # -- text ---------------------------------------------------------------------------
 
@@ -158,6 +164,7 @@ class MailItem(Aggregate):
     ) -> None:
         self.texts[blob_key] = pages
         self.quality_issues.extend(quality_issues)
+        self.document_issues[blob_key] = list(quality_issues)
         if searchable_pdf_key:
             self.searchable_pdfs[blob_key] = searchable_pdf_key
 
@@ -199,6 +206,7 @@ class MailItem(Aggregate):
     def _routed(self, department_id: str, method: str, confidence: float, explanation: str) -> None:
         self.status = ItemStatus.ROUTED
         self.department_id = department_id
+        self.routing_method = method
 
     def send_to_triage(
         self,
@@ -222,6 +230,10 @@ class MailItem(Aggregate):
         misdirected: bool,
     ) -> None:
         self.status = ItemStatus.TRIAGE
+        self.triage_reason = reason
+        self.triage_warnings = list(warnings)
+        self.triage_candidates = list(candidates)
+        self.misdirected = misdirected
 
     def reroute(self, department_id: str, rerouted_by: str, note: str) -> None:
         if department_id == self.department_id:

@@ -21,13 +21,14 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-WORKERS = ("ocr", "router", "status", "case-directory")
+WORKERS = ("ocr", "ocr-bulk", "router", "status", "case-directory")
 
 
 @dataclass
 class RunningStack:
     url: str
     env: dict[str, str]
+    pid: int = 0  # the API server process
 
 
 def free_port() -> int:
@@ -51,12 +52,14 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 
 @contextmanager
-def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def _process(
+    args: list[str], env: dict[str, str], log: Path, root: Path = ROOT
+) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "mailroom", *args],
-            env=env,
-            cwd=ROOT,
+            env={**env, "PYTHONPATH": str(root)},
+            cwd=root,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -99,9 +102,15 @@ def production_env(stack: ExitStack, data_dir: str) -> Iterator[dict[str, str]]:
 
 @contextmanager
 def mailroom_stack(
-    mode: str, api_workers: int = 1, pipeline: bool = True
+    mode: str,
+    api_workers: int = 1,
+    pipeline: bool = True,
+    settings: dict[str, str] | None = None,
+    root: Path = ROOT,
 ) -> Iterator[RunningStack]:
-    """mode: 'embedded' or 'production'; pipeline=False starts no relay and no workers."""
+    """mode: 'embedded' or 'production'; pipeline=False starts no relay and no workers.
+    ``settings``: extra MAILROOM_* variables; ``root``: the checkout to run (to compare
+    with an older version of the mailroom)."""
     with ExitStack() as stack, tempfile.TemporaryDirectory() as data_dir:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
@@ -110,27 +119,30 @@ def mailroom_stack(
                 "MAILROOM_DATA_DIR": data_dir,
                 "MAILROOM_PORT": str(port),
                 "MAILROOM_SECRET_KEY": "bench-" + "z" * 40,
+                **(settings or {}),
             }
         )
         logs = Path(data_dir)
         if mode == "production":
             env.update(stack.enter_context(production_env(stack, data_dir)))
             if pipeline:
-                stack.enter_context(_process(["relay"], env, logs / "relay.log"))
+                stack.enter_context(_process(["relay"], env, logs / "relay.log", root))
                 for name in WORKERS:
-                    stack.enter_context(_process(["worker", name], env, logs / f"{name}.log"))
+                    log = logs / f"{name}.log"
+                    stack.enter_context(_process(["worker", name], env, log, root))
         server = stack.enter_context(
-            _process(["serve", "--workers", str(api_workers)], env, logs / "serve.log")
+            _process(["serve", "--workers", str(api_workers)], env, logs / "serve.log", root)
         )
         url = f"http://127.0.0.1:{port}"
         _wait_healthy(url, server, logs / "serve.log")
-        yield RunningStack(url=url, env=env)
+        yield RunningStack(url=url, env=env, pid=server.pid)
 
 
 COMPONENTS = (
     ("api", "mailroom serve"),
     ("api", "multiprocessing.spawn"),  # uvicorn worker processes
     ("relay", "mailroom relay"),
+    ("worker ocr-bulk", "mailroom worker ocr-bulk"),
     ("worker ocr", "mailroom worker ocr"),
     ("worker router", "mailroom worker router"),
     ("worker status", "mailroom worker status"),

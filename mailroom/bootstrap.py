@@ -143,7 +143,9 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
     limiter = FailureRateLimiter(settings.status_failures_allowed, settings.status_failure_window_s)
     status = StatusService(status_projection, app, catalog.city.reference_prefix, limiter)
     policy = RetryPolicy(
-        max_attempts=settings.consumer_max_attempts, base_delay_s=settings.consumer_retry_base_s
+        max_attempts=settings.consumer_max_attempts,
+        base_delay_s=settings.consumer_retry_base_s,
+        max_delay_s=settings.consumer_retry_max_s,
     )
     return Mailroom(
         settings=settings,

@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     # Consumers: attempts at one event before it is recorded as failed and skipped
     consumer_max_attempts: int = Field(default=3, ge=1)
     consumer_retry_base_s: float = Field(default=1.0, ge=0)
+    consumer_retry_max_s: float = Field(default=60.0, gt=0)  # also how often a stall retries
 
     # OCR lanes: items with more pages than this are read by the bulk lane (ocr-bulk)
     ocr_bulk_pages: int = Field(default=8, ge=1)

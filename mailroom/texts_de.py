@@ -22,6 +22,7 @@ _UNREADABLE_FILE = {
     "image_too_large": "Das Bild ist zu groß, um automatisch gelesen zu werden",
     "image_too_small": "Das Bild ist zu klein für ein Schriftstück",
     "pixel_budget_exceeded": "Das Dokument ist zu groß, um automatisch gelesen zu werden",
+    "document_unreadable": "Das Dokument konnte nicht gelesen werden",
     "blob_missing": "Die Datei wurde im Dokumentenspeicher nicht gefunden",
 }
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 from ocr import errors
-from ocr.models import OcrOptions
+from ocr.environment import is_environment_error
+from ocr.models import OcrError, OcrOptions
 from ocr.sniff import FileKind
-from ocr.text_layer import extract_page_texts, is_real_text
+from ocr.text_layer import is_real_text, page_texts
 
 logger = logging.getLogger(__name__)
 
@@ -38,34 +38,48 @@ def count_pages(path: Path, kind: FileKind, options: OcrOptions) -> int:
 
 
 def text_layer_pages(path: Path) -> list[str | None]:
-    """Per page: its text layer when real, None when the page must be read by OCR."""
+    """Per page: its text layer when real, None when the page must be read by OCR.
+
+    A text layer that cannot be extracted (for the document or for one page) only means OCR:
+    pypdf raises many kinds of exceptions on damaged files, none of them worth more.
+    """
     try:
-        texts = extract_page_texts(path.read_bytes())
-    except PyPdfError as exc:
-        logger.info("text layer unreadable, OCR instead: %s", exc)
+        texts = page_texts(path.read_bytes())
+    except Exception as exc:
+        if is_environment_error(exc):
+            raise
+        logger.info("text layer unreadable, OCR instead: %s: %s", type(exc).__name__, exc)
         return []
     document = pdfium.PdfDocument(str(path))
     try:
         return [
-            text if _trust_text_layer(text, document[index]) else None
+            text if text is not None and _trust_text_layer(text, document, index) else None
             for index, text in enumerate(texts[: len(document)])
         ]
     finally:
         document.close()
 
 
-def _trust_text_layer(text: str, page: pdfium.PdfPage) -> bool:
+def _trust_text_layer(text: str, document: pdfium.PdfDocument, index: int) -> bool:
     if not is_real_text(text):
         return False
     letters = sum(char.isalpha() for char in text)
-    return letters >= _MIN_LETTERS_BESIDE_SCAN or not _has_large_image(page)
+    if letters >= _MIN_LETTERS_BESIDE_SCAN:
+        return True
+    try:
+        return not _has_large_image(document[index])
+    except Exception as exc:  # the text is real; a page pdfium cannot parse would not OCR
+        if is_environment_error(exc):
+            raise
+        logger.info("page %d: images not inspectable, text layer kept: %s", index + 1, exc)
+        return True
 
 
 def _has_large_image(page: pdfium.PdfPage) -> bool:
     width, height = page.get_size()
     page_area = max(1.0, width * height)
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
-        left, bottom, right, top = obj.get_pos()
+        left, bottom, right, top = obj.get_bounds()  # pypdfium2 5 (was get_pos in 4)
         if (right - left) * (top - bottom) >= page_area * _LARGE_IMAGE_SHARE:
             return True
     return False
@@ -91,8 +105,9 @@ def _pdf_error(path: Path, exc: pdfium.PdfiumError) -> Exception:
     try:
         if len(PdfReader(io.BytesIO(data), strict=False).pages) == 0:
             return errors.no_pages()
-    except PyPdfError:
-        pass  # damaged beyond what pypdf reads either
+    except Exception as exc:  # damaged beyond what pypdf reads either
+        if is_environment_error(exc):
+            raise
     return errors.damaged_pdf()
 
 
@@ -109,7 +124,11 @@ def _count_image_frames(path: Path, options: OcrOptions) -> int:
     except Image.DecompressionBombError as exc:  # Pillow refuses before we can ask the size
         width, height = _declared_png_size(path)
         raise errors.image_too_large(width, height, options.max_page_pixels) from exc
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, EOFError) as exc:
+    except OcrError:
+        raise
+    except Exception as exc:  # Pillow's header parsers raise many kinds on damaged files
+        if is_environment_error(exc):
+            raise
         raise errors.image_damaged(str(exc) or type(exc).__name__) from exc
 
 

@@ -93,3 +93,21 @@ def image_damaged(detail: str) -> OcrError:
         f"image is damaged or truncated ({detail})",
         f"Das Bild ist beschädigt oder unvollständig – {_RESCAN}.",
     )
+
+
+def pixel_budget_exceeded(pixels: int, budget: int) -> OcrError:
+    return OcrError(
+        "pixel_budget_exceeded",
+        f"document too large to read (first page alone {pixels // 1_000_000} MP, "
+        f"budget {budget // 1_000_000} MP)",
+        "Das Dokument ist zu groß, um automatisch gelesen zu werden – bitte von Hand erfassen.",
+    )
+
+
+def document_unreadable(detail: str) -> OcrError:
+    """A problem in the file that none of the checks above names (the cause is logged)."""
+    return OcrError(
+        "document_unreadable",
+        f"document cannot be read ({detail})",
+        f"Das Dokument konnte nicht gelesen werden – {_RESCAN}.",
+    )

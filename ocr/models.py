@@ -20,6 +20,7 @@ class OcrOptions:
     max_pages: int = 100
     max_page_pixels: int = 100_000_000  # about A3 at 600 dpi
     min_page_pixels: int = 10_000  # smaller than this cannot hold a letter
+    max_document_pixels: int = 600_000_000  # decoded for OCR per document; ~68 A4 at 300 dpi
     deskew: bool = True
 
 

@@ -39,6 +39,15 @@ def page_unreadable(page: int) -> QualityFlag:
     )
 
 
+def pixel_budget_exceeded(first_unread_page: int) -> QualityFlag:
+    return QualityFlag(
+        "pixel_budget_exceeded",
+        "Das Dokument ist zu groß, um automatisch gelesen zu werden "
+        f"(ab Seite {first_unread_page} nicht gelesen) – bitte von Hand erfassen",
+        None,
+    )
+
+
 def judge(
     pages: Sequence[PageResult],
     *,

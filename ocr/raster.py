@@ -56,7 +56,7 @@ def _load_pdf_page(path: Path, index: int, *, dpi: int, max_pixels: int) -> Page
     try:
         page = document[index]
         page.set_rotation(0)  # work in unrotated user space; the result carries the rotation
-        embedded = _full_page_image(page)
+        embedded = full_page_image(page)
         if embedded is not None:
             return _decode_embedded(embedded, max_pixels=max_pixels)
         return _render(page, dpi=dpi, max_pixels=max_pixels)
@@ -64,7 +64,18 @@ def _load_pdf_page(path: Path, index: int, *, dpi: int, max_pixels: int) -> Page
         document.close()
 
 
-def _full_page_image(page: pdfium.PdfPage) -> pdfium.PdfImage | None:
+def pdf_page_pixels(page: pdfium.PdfPage, *, dpi: int) -> int:
+    """How many pixels :func:`load_page` will decode for ``page``, without decoding any."""
+    embedded = full_page_image(page)
+    if embedded is not None:
+        width, height = embedded.get_px_size()
+        return int(width) * int(height)
+    width, height = _rendered_size(page, dpi)
+    return width * height
+
+
+def full_page_image(page: pdfium.PdfPage) -> pdfium.PdfImage | None:
+    """The page's only content when that is an upright image covering it, else None."""
     objects = list(page.get_objects(max_depth=0))
     if len(objects) != 1 or not isinstance(objects[0], pdfium.PdfImage):
         return None
@@ -94,11 +105,17 @@ def _decode_embedded(image: pdfium.PdfImage, *, max_pixels: int) -> PageRaster:
     )
 
 
-def _render(page: pdfium.PdfPage, *, dpi: int, max_pixels: int) -> PageRaster:
+def _rendered_size(page: pdfium.PdfPage, dpi: int) -> tuple[int, int]:
     left, bottom, right, top = page.get_cropbox()
     scale = dpi / _POINTS_PER_INCH
-    width, height = round((right - left) * scale), round((top - bottom) * scale)
+    return round((right - left) * scale), round((top - bottom) * scale)
+
+
+def _render(page: pdfium.PdfPage, *, dpi: int, max_pixels: int) -> PageRaster:
+    left, bottom, right, top = page.get_cropbox()
+    width, height = _rendered_size(page, dpi)
     _check_size(width, height, max_pixels)
+    scale = dpi / _POINTS_PER_INCH
     pixels = page.render(scale=scale, grayscale=True, fill_color=(255, 255, 255, 255)).to_pil()
     return PageRaster(
         image=pixels.convert("L"),

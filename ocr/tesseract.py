@@ -55,43 +55,57 @@ def recognise(
     config = ["--psm", _PSM_AUTO, "-c", "tessedit_create_tsv=1", "-c", "textonly_pdf=1"]
     if dpi:
         config += ["--dpi", str(dpi)]
+    _run(image_path, output_base, "txt pdf", languages, " ".join(config), timeout_s)
+    try:
+        text = output_base.with_suffix(".txt").read_text(encoding="utf-8")
+        words = parse_tsv(output_base.with_suffix(".tsv").read_text(encoding="utf-8"))
+        text_only_pdf = output_base.with_suffix(".pdf").read_bytes()
+    except FileNotFoundError as exc:  # Tesseract exited 0 but wrote nothing for this image
+        raise TesseractFailedError(f"no output: {exc.filename}") from exc
+    return TesseractOutput(text=text, words=words, text_only_pdf=text_only_pdf)
+
+
+def detect_rotation(image_path: Path, *, dpi: int | None, timeout_s: float) -> int | None:
+    """Tesseract's OSD verdict: clockwise degrees that make the page upright, None if unsure.
+
+    Runs Tesseract directly rather than through ``image_to_osd``, which would put its output
+    in the system temp directory instead of beside the image (the engine's work directory).
+    """
+    output_base = image_path.with_name(f"{image_path.stem}-osd")
+    config = ["--psm", "0"] + (["--dpi", str(dpi)] if dpi else [])
+    try:
+        _run(image_path, output_base, "osd", "osd", " ".join(config), timeout_s)
+        report = output_base.with_suffix(".osd").read_text(encoding="utf-8")
+    except (TesseractFailedError, FileNotFoundError):  # e.g. "Too few characters", blank page
+        return None
+    match = _OSD_ROTATE.search(report)
+    return int(match.group(1)) % 360 if match else None
+
+
+def _run(
+    image_path: Path, output_base: Path, extension: str, lang: str, config: str, timeout_s: float
+) -> None:
+    """One Tesseract process; its errors as TesseractFailedError or TesseractTimeoutError.
+
+    ``TesseractError`` is a subclass of ``RuntimeError``, the class pytesseract also uses for
+    its own timeout, so it must be caught first. A missing binary (``TesseractNotFoundError``,
+    an OSError) is not caught: that is the machine's problem, not the page's.
+    """
     try:
         pytesseract.run_tesseract(
             str(image_path),
             str(output_base),
-            extension="txt pdf",
-            lang=languages,
-            config=" ".join(config),
+            extension=extension,
+            lang=lang,
+            config=config,
             timeout=max(1.0, timeout_s),
         )
+    except pytesseract.TesseractError as exc:
+        raise TesseractFailedError(str(exc)) from exc
     except RuntimeError as exc:  # pytesseract signals its own timeout this way
         if "timeout" in str(exc).lower():
             raise TesseractTimeoutError(str(exc)) from exc
         raise
-    except pytesseract.TesseractError as exc:
-        raise TesseractFailedError(str(exc)) from exc
-    text = output_base.with_suffix(".txt").read_text(encoding="utf-8")
-    words = parse_tsv(output_base.with_suffix(".tsv").read_text(encoding="utf-8"))
-    return TesseractOutput(
-        text=text, words=words, text_only_pdf=output_base.with_suffix(".pdf").read_bytes()
-    )
-
-
-def detect_rotation(image_path: Path, *, dpi: int | None, timeout_s: float) -> int | None:
-    """Tesseract's OSD verdict: clockwise degrees that make the page upright, None if unsure."""
-    config = ["--psm", "0"] + (["--dpi", str(dpi)] if dpi else [])
-    try:
-        report = pytesseract.image_to_osd(
-            str(image_path), config=" ".join(config), timeout=max(1.0, timeout_s)
-        )
-    except pytesseract.TesseractError:  # e.g. "Too few characters. Skipping this page"
-        return None
-    except RuntimeError as exc:
-        if "timeout" in str(exc).lower():
-            raise TesseractTimeoutError(str(exc)) from exc
-        raise
-    match = _OSD_ROTATE.search(str(report))
-    return int(match.group(1)) % 360 if match else None
 
 
 def parse_tsv(tsv: str) -> tuple[Word, ...]:

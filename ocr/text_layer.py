@@ -7,8 +7,9 @@ import logging
 import re
 import unicodedata
 
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
+from pypdf import PageObject, PdfReader
+
+from ocr.environment import is_environment_error
 
 _MIN_LETTERS = 20  # fewer letters than this on a page is no usable text layer
 _MIN_LETTER_SHARE = 0.5  # share of letters among the visible characters
@@ -30,8 +31,10 @@ def read_text_layer(data: bytes) -> list[str] | None:
     """
     try:
         pages = extract_page_texts(data)
-    except PyPdfError as exc:
-        logger.info("no text layer: %s", exc)
+    except Exception as exc:  # pypdf raises far more than PyPdfError on damaged files
+        if is_environment_error(exc):
+            raise
+        logger.info("no text layer: %s: %s", type(exc).__name__, exc)
         return None
     if not is_real_text("\n".join(pages)):
         return None
@@ -44,6 +47,25 @@ def extract_page_texts(data: bytes) -> list[str]:
     if reader.is_encrypted:
         reader.decrypt("")
     return [page.extract_text() or "" for page in reader.pages]
+
+
+def page_texts(data: bytes) -> list[str | None]:
+    """Like :func:`extract_page_texts`, but a page whose text cannot be extracted is None
+    instead of failing the whole document. Raises only when the PDF cannot be opened."""
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    if reader.is_encrypted:
+        reader.decrypt("")
+    return [_page_text(page, number) for number, page in enumerate(reader.pages, start=1)]
+
+
+def _page_text(page: PageObject, number: int) -> str | None:
+    try:
+        return page.extract_text() or ""
+    except Exception as exc:
+        if is_environment_error(exc):
+            raise
+        logger.info("page %d: text layer unreadable: %s: %s", number, type(exc).__name__, exc)
+        return None
 
 
 def is_real_text(text: str) -> bool:

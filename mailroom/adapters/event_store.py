@@ -47,6 +47,9 @@ def persistence_env(url: str, timeout_s: float = 3.0) -> dict[str, str]:
             "POSTGRES_LOCK_TIMEOUT": "5",
             "POSTGRES_CONNECT_TIMEOUT": str(max(1, round(timeout_s))),
             "POSTGRES_PRE_PING": "y",
+            "PROCESS_RECORDER_TOPIC": (
+                "mailroom.adapters.postgres_recorder:BoundedPostgresProcessRecorder"
+            ),
         }
         if "schema" in query:
             env["POSTGRES_SCHEMA"] = query["schema"][0]

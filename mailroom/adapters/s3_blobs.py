@@ -64,10 +64,19 @@ class S3BlobStore:
     ) -> BlobRef:
         ref = ref or file_ref_for(path)
         with path.open("rb") as file:
-            self._upload(ref, lambda: file, media_type)
+            self._upload(ref, lambda: _rewound(file), media_type)
         return ref
 
     def _upload(self, ref: BlobRef, body: Callable[[], BinaryIO], media_type: str) -> None:
+        try:
+            self._put(ref, body, media_type)
+        except S3Error as exc:
+            if exc.code != "NoSuchBucket":
+                raise
+            self._bucket_ready = False  # the bucket went away (a new, empty server): again
+            self._put(ref, body, media_type)
+
+    def _put(self, ref: BlobRef, body: Callable[[], BinaryIO], media_type: str) -> None:
         self._ensure_bucket()
         if ref.size > _CHECK_BEFORE_PUT_BYTES and self.exists(ref.key):
             return
@@ -129,6 +138,11 @@ class S3BlobStore:
                     if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
                         raise
             self._bucket_ready = True
+
+
+def _rewound(file: BinaryIO) -> BinaryIO:
+    file.seek(0)
+    return file
 
 
 class _ClosingResponse(io.RawIOBase):

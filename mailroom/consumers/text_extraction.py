@@ -94,17 +94,20 @@ class TextExtractionConsumer(EventRecordingConsumer):
             return False  # read before (e.g. an event published twice)
         for blob_key in unread:
             try:
-                data = self.blobs.get(blob_key)
+                result = self._read(blob_key)
             except BlobNotFoundError:
                 item.record_extraction_failure(blob_key, "blob_missing", blob_key)
                 continue
-            try:
-                result = self.engine.get().read(data, priority=self.lane.priority)
             except OcrError as exc:
                 item.record_extraction_failure(blob_key, exc.code, exc.reason)
                 continue
             self._record(item, blob_key, result)
         return self.save(own, item)
+
+    def _read(self, blob_key: str) -> OcrResult:
+        """Stream the blob into the engine (a 100 MB scan is never held in memory)."""
+        with self.blobs.open(blob_key) as stream:
+            return self.engine.get().read(stream, priority=self.lane.priority)
 
     def record_failure(self, event: Any, tracking: Tracking, failure: Failure) -> bool:
         """Reading kept failing: every unread document is recorded as failed, so the

@@ -1,9 +1,7 @@
 """End to end: the real server process, the `mailroom` CLI against it over HTTP."""
 
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,36 +14,14 @@ from aggregates.mail_item import MailItem
 from mailroom.adapters.event_store import persistence_env
 from mailroom.application import MailroomApp
 from mailroom.config import Settings
+from tests.e2e.conftest import MAILROOM, serving
 from tests.fixtures import documents
-from tests.harness.ports import free_port
-
-MAILROOM = [sys.executable, "-m", "mailroom"]
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    port = free_port()
-    env = {**os.environ, "MAILROOM_DATA_DIR": str(tmp_path / "var"), "MAILROOM_PORT": str(port)}
-    process = subprocess.Popen(
-        [*MAILROOM, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.2)
-        yield url, env
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=30)
-        assert "Traceback" not in output, output
+    with serving(tmp_path) as running:
+        yield running.url, running.env
 
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -27,6 +27,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -235,9 +236,36 @@ def _run_as(
     )
 
 
+@dataclass
+class Cluster:
+    """A throwaway PostgreSQL cluster that outage tests may stop and start again."""
+
+    url: str
+    port: int
+    bindir: Path
+    data: Path
+    owner: pwd.struct_passwd | None
+    base: Path
+
+    def stop(self) -> None:
+        """Stop the server at once (``-m immediate``); clients see the connection go."""
+        _stop_cluster(self.bindir, self.data, self.owner, self.base)
+
+    def start(self) -> None:
+        """Start it again on the same port."""
+        _start_cluster(self.bindir, self.data, self.owner, self.base, 1, port=self.port)
+
+
 @contextlib.contextmanager
 def throwaway_cluster(attempts: int = 3) -> Iterator[str]:
     """initdb + pg_ctl start a private cluster; yield its admin URL; stop and delete it."""
+    with stoppable_cluster(attempts) as cluster:
+        yield cluster.url
+
+
+@contextlib.contextmanager
+def stoppable_cluster(attempts: int = 3) -> Iterator[Cluster]:
+    """A private cluster as a :class:`Cluster`; stopped and deleted afterwards."""
     bindir = find_postgres_bindir()
     owner = _cluster_owner()
     base = Path(tempfile.mkdtemp(prefix="mailroom-pg-", dir=_temp_parent(owner)))
@@ -260,15 +288,22 @@ def throwaway_cluster(attempts: int = 3) -> Iterator[str]:
         with cleanup_at_exit(partial(_stop_cluster, bindir, data, owner, base)):
             port = _start_cluster(bindir, data, owner, base, attempts)
             log.info("PostgreSQL: throwaway cluster %s on port %d", data, port)
-            yield f"postgresql://postgres@{LOOPBACK}:{port}/postgres"
+            url = f"postgresql://postgres@{LOOPBACK}:{port}/postgres"
+            yield Cluster(url, port, bindir, data, owner, base)
 
 
 def _start_cluster(
-    bindir: Path, data: Path, owner: pwd.struct_passwd | None, base: Path, attempts: int
+    bindir: Path,
+    data: Path,
+    owner: pwd.struct_passwd | None,
+    base: Path,
+    attempts: int,
+    port: int | None = None,
 ) -> int:
     logfile = base / "postgres.log"
+    fixed_port = port
     for attempt in range(1, attempts + 1):
-        port = free_port()
+        port = fixed_port or free_port()
         options = " ".join(
             [
                 f"-c listen_addresses={LOOPBACK}",

@@ -30,7 +30,15 @@ from minio import Minio
 from minio.error import MinioException
 from urllib3.exceptions import HTTPError
 
-from tests.harness.ports import LOOPBACK, ServerStartError, cleanup_at_exit, server_process
+from tests.harness.ports import (
+    LOOPBACK,
+    ServerStartError,
+    cleanup_at_exit,
+    server_process,
+    start_process,
+    stop_process,
+    wait_for_port,
+)
 
 ENV_ENDPOINT = "MAILROOM_TEST_S3_ENDPOINT"
 ENV_ACCESS_KEY = "MAILROOM_TEST_S3_ACCESS_KEY"
@@ -153,3 +161,39 @@ def s3_server() -> Iterator[S3Endpoint]:
     ):
         log.info("S3: moto server pid %d on port %d", process.pid, port)
         yield _moto_endpoint(port)
+
+
+@dataclass
+class StoppableS3:
+    """A moto server of one test's own, which an outage test may stop and start again."""
+
+    endpoint: S3Endpoint
+    port: int
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None
+
+    def start(self) -> None:
+        """Start again on the same port (moto keeps nothing: buckets are gone)."""
+        self.process = start_process(_moto_argv(self.port), log_path=self.log_path)
+        wait_for_port(LOOPBACK, self.port, 30, process=self.process)
+        _probe(self.port, self.process)
+
+
+@contextlib.contextmanager
+def stoppable_s3_server() -> Iterator[StoppableS3]:
+    workdir = Path(tempfile.mkdtemp(prefix="mailroom-s3-"))
+    with cleanup_at_exit(partial(shutil.rmtree, workdir, ignore_errors=True)):
+        with server_process(_moto_argv, log_path=workdir / "moto.log", probe=_probe) as (
+            port,
+            process,
+        ):
+            server = StoppableS3(_moto_endpoint(port), port, workdir / "moto.log", process)
+            try:
+                yield server
+            finally:
+                server.stop()

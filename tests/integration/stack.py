@@ -47,6 +47,8 @@ def production_settings(
         kafka_partitions=3,
         kafka_session_timeout_ms=2000,
         kafka_heartbeat_interval_ms=200,
+        consumer_retry_base_s=0.05,
+        consumer_retry_max_s=1.0,
     )
 
 

@@ -18,7 +18,7 @@ def line(number: int, top: int, *parts: tuple[int, str]) -> list[Word]:
     return words
 
 
-def test_the_address_window_is_read_before_the_information_block_beside_it():
+def test_the_address_window_is_read_before_the_information_block_beside_it() -> None:
     words = [
         *line(1, 500, (1480, "Ihr Zeichen: 63-BA-2026-0234")),
         *line(2, 560, (280, "Stadt Lindenau"), (1480, "Bearbeiter: Herr Kurz")),
@@ -42,7 +42,7 @@ def test_the_address_window_is_read_before_the_information_block_beside_it():
     ]
 
 
-def test_a_table_further_down_the_page_stays_row_by_row():
+def test_a_table_further_down_the_page_stays_row_by_row() -> None:
     words = [
         *line(1, 2000, (280, "Gebühr"), (1480, "12,00 EUR")),
         *line(2, 2060, (280, "Porto"), (1480, "1,10 EUR")),
@@ -55,7 +55,7 @@ def test_a_table_further_down_the_page_stays_row_by_row():
     ]
 
 
-def test_a_form_row_of_labels_and_values_is_not_torn_apart():
+def test_a_form_row_of_labels_and_values_is_not_torn_apart() -> None:
     words = [
         *line(1, 600, (280, "Datum der Genehmigung"), (1480, "Beginn der Arbeiten")),
         *line(2, 660, (280, "11.12.2025"), (1480, "09.03.2026")),
@@ -66,7 +66,7 @@ def test_a_form_row_of_labels_and_values_is_not_torn_apart():
     ]
 
 
-def test_ordinary_lines_keep_tesseracts_order():
+def test_ordinary_lines_keep_tesseracts_order() -> None:
     words = [*line(1, 300, (280, "Erste Zeile")), *line(2, 360, (280, "Zweite Zeile"))]
     assert reading_order_text(words, WIDTH, HEIGHT) == "Erste Zeile\nZweite Zeile"
     assert reading_order_text([], WIDTH, HEIGHT) == ""
