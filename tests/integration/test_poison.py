@@ -4,6 +4,7 @@ cannot apply an event stops visibly instead of skipping it."""
 
 from __future__ import annotations
 
+import io
 from uuid import uuid4
 
 import pytest
@@ -51,6 +52,23 @@ def scan_with_good_letters_behind(
     return bad_receipts, good_receipts
 
 
+def break_engine_on(mailroom: Mailroom, poison: bytes, monkeypatch) -> list[int]:
+    """Make the OCR engine fail on one file as the pypdfium2 5 crash did; returns the
+    list that counts its attempts at that file."""
+    engine = mailroom.ocr_engine.get()
+    original, calls = engine.read, []
+
+    def read(data, **options):
+        payload = data.read() if hasattr(data, "read") else data
+        if payload == poison:
+            calls.append(1)
+            raise AttributeError("'PdfImage' object has no attribute 'get_pos'")
+        return original(io.BytesIO(payload), **options)
+
+    monkeypatch.setattr(engine, "read", read)
+    return calls
+
+
 def test_unreadable_scans_go_to_triage_and_the_letters_behind_them_are_routed(stack):
     """The original failure: the speck PNG (and some noise PNGs) made Tesseract fail on
     every retry, and OCR and routing stopped for all later mail, across restarts."""
@@ -79,17 +97,7 @@ def test_a_document_that_breaks_the_engine_is_recorded_as_failed_after_bounded_a
     """Whatever the cause (here an engine bug on one file), the letter goes to triage with
     "Text konnte nicht gelesen werden" after three attempts, and the next one is read."""
     poison = ocr_documents.speck_png()
-    engine = mailroom.ocr_engine.get()
-    original = engine.read
-    calls = []
-
-    def read(data, **options):
-        if data == poison:
-            calls.append(1)
-            raise AttributeError("'PdfImage' object has no attribute 'get_pos'")
-        return original(data, **options)
-
-    monkeypatch.setattr(engine, "read", read)
+    calls = break_engine_on(mailroom, poison, monkeypatch)
     bad, good = scan_with_good_letters_behind(mailroom, {"speck.png": poison})
     mailroom.runner.run_until_idle()
     assert len(calls) == mailroom.settings.consumer_max_attempts
@@ -163,16 +171,7 @@ def test_the_kafka_worker_gives_up_on_a_record_after_bounded_attempts_and_goes_o
         processes.start(name, "worker", name)
     processes.start("relay", "relay")
     poison = ocr_documents.speck_png()
-    engine = mailroom.ocr_engine.get()
-    original, calls = engine.read, []
-
-    def read(data, **options):
-        if data == poison:
-            calls.append(1)
-            raise AttributeError("'PdfImage' object has no attribute 'get_pos'")
-        return original(data, **options)
-
-    monkeypatch.setattr(engine, "read", read)
+    calls = break_engine_on(mailroom, poison, monkeypatch)
     consumer = mailroom.consumer("ocr")
     topics = sorted({kafka_topic_for(t, settings.kafka_topic_prefix) for t in consumer.topics})
     ensure_topics(settings, topics)
