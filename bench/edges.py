@@ -28,8 +28,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import ROOT, mailroom_stack  # noqa: E402
-from tests.fixtures.large_files import write_large_scan_pdf  # noqa: E402
+from bench.stack import ROOT, mailroom_stack
+from tests.fixtures.large_files import write_large_scan_pdf
 
 
 def rss_kib(pid: int) -> tuple[int, int]:
@@ -90,15 +90,19 @@ def memory(megabytes: int, root: Path, intake_only: bool) -> None:
         done.set()  # until the answer: what intake holds (embedded OCR reads afterwards)
         sampler.join()
     print(f"upload of {megabytes} MB: HTTP {response.status_code} in {seconds:.1f} s")
-    print(f"  VmRSS   idle {idle[0] / 1024:7.1f} MB  peak {peak[0] / 1024:7.1f} MB  "
-          f"growth {(peak[0] - idle[0]) / 1024:7.1f} MB")
-    print(f"  RssAnon idle {idle[1] / 1024:7.1f} MB  peak {peak[1] / 1024:7.1f} MB  "
-          f"growth {(peak[1] - idle[1]) / 1024:7.1f} MB")
+    print(
+        f"  VmRSS   idle {idle[0] / 1024:7.1f} MB  peak {peak[0] / 1024:7.1f} MB  "
+        f"growth {(peak[0] - idle[0]) / 1024:7.1f} MB"
+    )
+    print(
+        f"  RssAnon idle {idle[1] / 1024:7.1f} MB  peak {peak[1] / 1024:7.1f} MB  "
+        f"growth {(peak[1] - idle[1]) / 1024:7.1f} MB"
+    )
 
 
 async def _drip(host: str, port: int, in_body: bool, stop: asyncio.Event) -> None:
     try:
-        reader, writer = await asyncio.open_connection(host, port)
+        _reader, writer = await asyncio.open_connection(host, port)
     except OSError:
         return
     if in_body:

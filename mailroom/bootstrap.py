@@ -31,7 +31,7 @@ from mailroom.ports import BlobStore
 from mailroom.readiness import Readiness, disk_check
 from mailroom.runner import EmbeddedRunner
 from mailroom.status import FailureRateLimiter, StatusService
-from mailroom.workdirs import WorkDirs
+from mailroom.workdirs import WorkDirs, sweep_stale
 from ocr import OcrEngine, OcrOptions
 from projections.case_directory import CaseDirectoryProjection
 from projections.database import create_views_engine
@@ -116,13 +116,17 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
     status_projection = StatusProjection(views, lambda d: _department_name(catalog, d))
     case_directory = CaseDirectoryProjection(views)
     work_dirs = WorkDirs()
+    for parent in (settings.spool_dir, settings.work_dir / "ocr"):
+        sweep_stale(parent)  # what killed processes left behind (living ones hold a lock)
     ocr_engine = SharedEngine(
         lambda: OcrEngine(
             _ocr_options(settings), work_dir=work_dirs.claim(settings.work_dir / "ocr")
         )
     )
     ocr_lanes = [
-        TextExtractionConsumer(app, blobs, ocr_engine, lane)
+        TextExtractionConsumer(
+            app, blobs, ocr_engine, lane, lambda: work_dirs.claim(settings.work_dir / "ocr")
+        )
         for lane in lanes(settings.ocr_bulk_pages)
     ]
     consumers: list[Consumer] = [

@@ -1,7 +1,8 @@
 """Opening a document: what it is, how many pages, which pages carry a real text layer.
 
-Everything here runs in the calling process and decodes no page image: PDFs are opened by
-pdfium (lazy, robust), images only have their headers read.
+Everything here runs in the document worker (:mod:`ocr.document_worker`), never in the
+caller, and decodes no page image: PDFs are opened by pdfium (lazy, robust), images only
+have their headers read.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""The steps that read one document, in the calling process; pages go to the :class:`PagePool`.
+"""The steps that read one document. The caller's process only copies the file and waits:
+the steps that open it run in the document worker (:class:`DocumentPool`), its pages in the
+:class:`PagePool`, so the caller's memory does not grow with the document.
 
-detect kind → count pages → read the text layer → check the pixel budget → recognise the
-pages without a real text layer → conclude (quality gate, searchable PDF).
+detect kind → inspect (count pages, read the text layer, check the pixel budget) → recognise
+the pages without a real text layer → conclude (quality gate, searchable PDF).
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from ocr import budget, errors, quality
-from ocr.document import count_pages, text_layer_pages
-from ocr.environment import is_environment_error
+from ocr import quality
+from ocr.document_pool import DocumentPool, DocumentTaskError
+from ocr.document_worker import InspectJob, SearchablePdfJob
 from ocr.models import OCR, TEXT_LAYER, OcrError, OcrOptions, OcrResult, PageResult, QualityFlag
 from ocr.page_pipeline import PageJob, PageOutcome
 from ocr.pool import PageHungError, PagePool
-from ocr.searchable_pdf import TextOverlay, build_searchable_pdf
+from ocr.searchable_pdf import TextOverlay
 from ocr.sniff import FileKind, detect_kind
 
 logger = logging.getLogger(__name__)
@@ -35,9 +37,11 @@ class DocumentContext:
     data: bytes | BinaryIO  # a stream is copied to ``source`` chunk by chunk, never held
     options: OcrOptions
     pool: PagePool
+    documents: DocumentPool
     want_pdf: bool
     workdir: Path  # everything this document writes, its pages' files included, lives here
     priority: int = 0
+    pdf_to: Path | None = None  # where the caller wants the searchable PDF; None = as bytes
     kind: FileKind | None = None
     page_count: int = 0
     text_layers: list[str | None] = field(default_factory=list)
@@ -74,50 +78,23 @@ class DetectKind:
             context.kind = detect_kind(source.read(_SNIFF_BYTES))
 
 
-class CountPages:
-    name = "count-pages"
+class Inspect:
+    """Count the pages, keep the real text layers, leave unread the pages beyond
+    ``max_document_pixels`` (fail if none could be read): in the document worker."""
+
+    name = "inspect"
 
     def applies(self, context: DocumentContext) -> bool:
         return context.kind is not None
 
     def run(self, context: DocumentContext) -> None:
         assert context.kind is not None
-        context.page_count = count_pages(context.source, context.kind, context.options)
-
-
-class ReadTextLayer:
-    name = "read-text-layer"
-
-    def applies(self, context: DocumentContext) -> bool:
-        return context.kind is FileKind.PDF
-
-    def run(self, context: DocumentContext) -> None:
-        context.text_layers = text_layer_pages(context.source)
-
-
-class CheckPixelBudget:
-    """Leave unread the pages beyond ``max_document_pixels``; fail if none could be read."""
-
-    name = "check-pixel-budget"
-
-    def applies(self, context: DocumentContext) -> bool:
-        return bool(context.ocr_pages())
-
-    def run(self, context: DocumentContext) -> None:
-        assert context.kind is not None
-        pages = context.ocr_pages()
-        pixels = budget.page_pixels(context.source, context.kind, pages, dpi=context.options.dpi)
-        limit = context.options.max_document_pixels
-        context.unread = budget.over_budget(pages, pixels, limit)
-        if len(context.unread) == context.page_count:
-            raise errors.pixel_budget_exceeded(pixels[0], limit)
-        if context.unread:
-            logger.warning(
-                "pixel budget of %d MP reached: pages %d to %d not read",
-                limit // 1_000_000,
-                context.unread[0] + 1,
-                context.unread[-1] + 1,
-            )
+        job = InspectJob(context.source, context.kind, context.options)
+        inspection = context.documents.ask(job, priority=context.priority).inspection
+        assert inspection is not None
+        context.page_count = inspection.page_count
+        context.text_layers = list(inspection.text_layers)
+        context.unread = list(inspection.unread)
 
 
 class RecognisePages:
@@ -167,9 +144,13 @@ class Conclude:
         if context.unread:
             flags = (*flags, quality.pixel_budget_exceeded(context.unread[0] + 1))
         method = TEXT_LAYER if not context.outcomes and not context.unread else OCR
-        pdf = self._searchable_pdf(context) if context.want_pdf and context.outcomes else None
+        path = self._searchable_pdf(context) if context.want_pdf and context.outcomes else None
         context.result = OcrResult(
-            method=method, pages=tuple(pages), flags=flags, searchable_pdf=pdf
+            method=method,
+            pages=tuple(pages),
+            flags=flags,
+            searchable_pdf=path.read_bytes() if path and context.pdf_to is None else None,
+            searchable_pdf_path=path if context.pdf_to is not None else None,
         )
 
     @staticmethod
@@ -182,23 +163,26 @@ class Conclude:
         return PageResult(index + 1, text.strip(), 100.0, 0, TEXT_LAYER, words=len(text.split()))
 
     @staticmethod
-    def _searchable_pdf(context: DocumentContext) -> bytes | None:
+    def _searchable_pdf(context: DocumentContext) -> Path | None:
+        """Written by the document worker to ``pdf_to``, or to the work directory."""
         assert context.kind is not None
-        overlays = [_overlay(context.outcomes.get(index)) for index in range(context.page_count)]
+        target = context.pdf_to or context.workdir / "searchable.pdf"
+        overlays = tuple(
+            _overlay(context.outcomes.get(index)) for index in range(context.page_count)
+        )
+        job = SearchablePdfJob(context.source, context.kind, overlays, target, context.options)
         try:
-            return build_searchable_pdf(context.source, context.kind, overlays)
-        except Exception as exc:  # the text is read; a PDF pypdf cannot rewrite stays as it is
-            if is_environment_error(exc):
-                raise
-            logger.warning("no searchable PDF: %s: %s", type(exc).__name__, exc)
+            context.documents.ask(job, priority=context.priority)
+        except (DocumentTaskError, OcrError) as exc:  # the text is read; the PDF stays as it is
+            logger.warning("no searchable PDF: %s", exc)
+            target.unlink(missing_ok=True)  # its worker may have died half-way
             return None
+        return target
 
 
 DOCUMENT_STEPS = (
     DetectKind(),
-    CountPages(),
-    ReadTextLayer(),
-    CheckPixelBudget(),
+    Inspect(),
     RecognisePages(),
     Conclude(),
 )

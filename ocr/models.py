@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 TEXT_LAYER = "text-layer"
 OCR = "ocr"
@@ -54,7 +55,8 @@ class OcrResult:
     method: str  # "text-layer" when every page had a real text layer, else "ocr"
     pages: tuple[PageResult, ...]
     flags: tuple[QualityFlag, ...] = ()
-    searchable_pdf: bytes | None = field(default=None, repr=False)
+    searchable_pdf: bytes | None = field(default=None, repr=False)  # when no path was given
+    searchable_pdf_path: Path | None = None  # the caller's ``searchable_pdf_to``, once written
 
     @property
     def text(self) -> str:

@@ -58,6 +58,14 @@ class PageJob:
     def number(self) -> int:
         return self.index + 1
 
+    @property
+    def timeout_s(self) -> float:
+        return self.options.page_timeout_s
+
+    @property
+    def label(self) -> str:
+        return f"page {self.number}"
+
 
 @dataclass(frozen=True)
 class PageOutcome:

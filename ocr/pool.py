@@ -1,4 +1,5 @@
-"""A process pool for pages: one worker per core, Tesseract single-threaded in each.
+"""Process pools: one for pages (one worker per core, Tesseract single-threaded in each),
+and the same machinery for document tasks (see :mod:`ocr.document_pool`).
 
 Workers are started with ``spawn`` (safe whatever threads the calling process runs; as with
 any multiprocessing code, a script must guard its entry point with ``if __name__ ==
@@ -15,6 +16,8 @@ A dispatcher thread does the submitting and watches for hung pages: a page witho
 ``page_timeout_s`` + :data:`HANG_GRACE_S` after it started fails with :class:`PageHungError`,
 the workers are killed, and the other pages that were running on them are queued again.
 When a worker dies, the pages in flight fail with ``BrokenProcessPool`` and new workers start.
+:class:`TaskPool` is that machinery for any picklable job with a time limit and a label;
+:class:`PagePool` is it for pages.
 """
 
 from __future__ import annotations
@@ -30,23 +33,38 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
 from ocr.environment import restored
 from ocr.page_pipeline import PageJob, PageOutcome, read_page
 
 logger = logging.getLogger(__name__)
 
-HANG_GRACE_S = 60.0  # beyond the page limit, before a silent worker counts as hung
+HANG_GRACE_S = 60.0  # beyond the job's own limit, before a silent worker counts as hung
 
 PageTask = Callable[[PageJob], PageOutcome]
 
 
+class Job(Protocol):
+    """What a pool needs to know of a job besides pickling it."""
+
+    @property
+    def timeout_s(self) -> float: ...  # the job's own limit; the pool adds its grace
+
+    @property
+    def label(self) -> str: ...  # for the log, e.g. "page 3"
+
+
+JobT = TypeVar("JobT", bound=Job)
+OutcomeT = TypeVar("OutcomeT")
+
+
 class PageHungError(Exception):
-    """The page gave no answer in time; its worker was killed."""
+    """The job (a page or a document task) gave no answer in time; its worker was killed."""
 
 
 class PoolClosedError(RuntimeError):
-    """The pool was closed before the page was read."""
+    """The pool was closed before the job ran."""
 
 
 def _init_worker() -> None:
@@ -55,64 +73,66 @@ def _init_worker() -> None:
 
 
 @dataclass(order=True)
-class _Queued:
+class _Queued(Generic[JobT, OutcomeT]):
     priority: int
     sequence: int
-    job: PageJob = field(compare=False)
-    future: Future[PageOutcome] = field(compare=False)
+    job: JobT = field(compare=False)
+    future: Future[OutcomeT] = field(compare=False)
 
 
 @dataclass
-class _Running:
-    queued: _Queued
+class _Running(Generic[JobT, OutcomeT]):
+    queued: _Queued[JobT, OutcomeT]
     deadline: float
     executor: ProcessPoolExecutor
 
 
-class PagePool:
-    """Runs :func:`read_page` for many pages at once, by priority; safe to share between threads.
+class TaskPool(Generic[JobT, OutcomeT]):
+    """Runs ``task`` for many jobs at once, by priority; safe to share between threads.
 
-    ``task`` replaces :func:`read_page` (tests); it must be importable by the workers.
+    ``task`` must be importable by the workers; ``name`` names the dispatcher thread.
     """
 
     def __init__(
         self,
-        jobs: int | None = None,
+        jobs: int | None,
         *,
-        task: PageTask = read_page,
+        task: Callable[[JobT], OutcomeT],
         hang_grace_s: float = HANG_GRACE_S,
+        name: str = "ocr",
     ) -> None:
         self.size = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
         self._task = task
         self._hang_grace_s = hang_grace_s
+        self._name = name
         self._changed = threading.Condition()  # guards everything below
-        self._queue: list[_Queued] = []
+        self._queue: list[_Queued[JobT, OutcomeT]] = []
         self._sequence = itertools.count()
-        self._running: dict[Future[PageOutcome], _Running] = {}
-        self._finished: list[Future[PageOutcome]] = []
+        self._running: dict[Future[OutcomeT], _Running[JobT, OutcomeT]] = {}
+        self._finished: list[Future[OutcomeT]] = []
         self._executor: ProcessPoolExecutor | None = None
         self._dispatcher: threading.Thread | None = None
         self._closed = False
 
-    def submit(self, job: PageJob, *, priority: int = 0) -> Future[PageOutcome]:
-        """Queue a page; lower ``priority`` numbers are read first. Cancel the future to drop it."""
-        future: Future[PageOutcome] = Future()
+    def submit(self, job: JobT, *, priority: int = 0) -> Future[OutcomeT]:
+        """Queue a job; lower ``priority`` numbers run first. Cancel the future to drop it."""
+        future: Future[OutcomeT] = Future()
         with self._changed:
             if self._closed:
-                raise PoolClosedError("the page pool is closed")
+                raise PoolClosedError(f"the {self._name} pool is closed")
             heapq.heappush(self._queue, _Queued(priority, next(self._sequence), job, future))
             self._start_dispatcher()
             self._changed.notify()
         return future
 
     def reset(self) -> None:
-        """Kill the workers; the pages that were running on them are queued again."""
+        """Kill the workers; the jobs that were running on them are queued again."""
         with self._changed:
             self._kill_executor()
             self._changed.notify()
 
     def close(self) -> None:
-        """Stop: queued and running pages fail with PoolClosedError. Returns promptly."""
+        """Stop: queued and running jobs fail with PoolClosedError. Returns promptly."""
         with self._changed:
             if self._closed:
                 return
@@ -126,7 +146,7 @@ class PagePool:
             self._changed.notify_all()
         for future in waiting:
             if not future.done():
-                future.set_exception(PoolClosedError("the page pool was closed"))
+                future.set_exception(PoolClosedError(f"the {self._name} pool was closed"))
         if executor is not None:
             _stop(executor, kill=busy)  # idle workers exit at once; busy ones are killed
         if self._dispatcher is not None:
@@ -137,7 +157,7 @@ class PagePool:
     def _start_dispatcher(self) -> None:
         if self._dispatcher is None:
             self._dispatcher = threading.Thread(
-                target=self._dispatch_forever, name="ocr-page-dispatcher", daemon=True
+                target=self._dispatch_forever, name=f"{self._name}-dispatcher", daemon=True
             )
             self._dispatcher.start()
 
@@ -149,7 +169,7 @@ class PagePool:
                 self._dispatch()
                 self._changed.wait(self._seconds_to_next_deadline())
 
-    def _on_done(self, inner: Future[PageOutcome]) -> None:
+    def _on_done(self, inner: Future[OutcomeT]) -> None:
         # Called on the executor's own thread: only hand over, never submit from there.
         with self._changed:
             self._finished.append(inner)
@@ -169,7 +189,7 @@ class PagePool:
                 running.queued.future.set_result(inner.result())
                 continue
             if isinstance(error, BrokenProcessPool) and running.executor is self._executor:
-                self._executor = None  # a worker died: the next page starts new ones
+                self._executor = None  # a worker died: the next job starts new ones
                 _stop(running.executor, kill=True)
             running.queued.future.set_exception(restored(error))
 
@@ -178,7 +198,7 @@ class PagePool:
         hung = [inner for inner, running in self._running.items() if running.deadline <= now]
         for inner in hung:
             running = self._running.pop(inner)
-            logger.error("page %d hung; restarting the workers", running.queued.job.number)
+            logger.error("%s hung; restarting the workers", running.queued.job.label)
             running.queued.future.set_exception(PageHungError("no answer from the OCR worker"))
         if hung:
             self._kill_executor()
@@ -202,8 +222,8 @@ class PagePool:
             try:
                 executor = self._live_executor()
                 inner = executor.submit(self._task, queued.job)
-            except BrokenProcessPool:  # broke since its last answer: new workers, same page
-                self._executor = None  # its running pages still get their BrokenProcessPool
+            except BrokenProcessPool:  # broke since its last answer: new workers, same job
+                self._executor = None  # its running jobs still get their BrokenProcessPool
                 _stop(executor, kill=True)
                 heapq.heappush(self._queue, queued)
                 continue
@@ -211,7 +231,7 @@ class PagePool:
                 self._drop_executor_if_idle()
                 future.set_exception(exc)
                 continue
-            limit = queued.job.options.page_timeout_s + self._hang_grace_s
+            limit = queued.job.timeout_s + self._hang_grace_s
             self._running[inner] = _Running(queued, time.monotonic() + limit, executor)
             inner.add_done_callback(self._on_done)
 
@@ -236,6 +256,19 @@ class PagePool:
         if not self._running:
             return None
         return max(0.0, min(r.deadline for r in self._running.values()) - time.monotonic())
+
+
+class PagePool(TaskPool[PageJob, PageOutcome]):
+    """Runs :func:`read_page` for many pages at once; ``task`` replaces it in tests."""
+
+    def __init__(
+        self,
+        jobs: int | None = None,
+        *,
+        task: PageTask = read_page,
+        hang_grace_s: float = HANG_GRACE_S,
+    ) -> None:
+        super().__init__(jobs, task=task, hang_grace_s=hang_grace_s, name="ocr-page")
 
 
 def _stop(executor: ProcessPoolExecutor, *, kill: bool) -> None:

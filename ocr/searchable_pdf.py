@@ -37,9 +37,10 @@ class TextOverlay:
 
 
 def build_searchable_pdf(
-    source: Path, kind: FileKind, overlays: Sequence[TextOverlay | None]
-) -> bytes:
-    """One PDF with a page per entry of ``overlays`` (None = keep the page's own text layer)."""
+    source: Path, kind: FileKind, overlays: Sequence[TextOverlay | None], target: Path
+) -> None:
+    """Write to ``target`` one PDF with a page per entry of ``overlays`` (None = keep the
+    page's own text layer). Memory grows with the document: run it in a worker process."""
     writer = PdfWriter()
     if kind is FileKind.PDF:
         reader = PdfReader(source, strict=False)
@@ -55,9 +56,8 @@ def build_searchable_pdf(
             page = writer.add_page(_image_page(source, index, overlay))
             if overlay is not None:
                 _overlay_text(page, overlay)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+    with target.open("wb") as out:  # buffered: pypdf writes object by object
+        writer.write(out)
 
 
 def _overlay_text(page: PageObject, overlay: TextOverlay) -> None:

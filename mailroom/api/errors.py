@@ -7,7 +7,6 @@ import sqlite3
 
 import eventsourcing.persistence as es
 import sqlalchemy.exc as sa
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse

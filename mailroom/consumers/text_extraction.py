@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -71,12 +73,20 @@ class SharedEngine:
 class TextExtractionConsumer(EventRecordingConsumer):
     topics: tuple[str, ...] = (get_topic(MailItem.Received),)
 
-    def __init__(self, app: MailroomApp, blobs: BlobStore, engine: SharedEngine, lane: Lane):
+    def __init__(
+        self,
+        app: MailroomApp,
+        blobs: BlobStore,
+        engine: SharedEngine,
+        lane: Lane,
+        scratch: Callable[[], Path],
+    ) -> None:
         super().__init__(app)
         self.blobs = blobs
         self.engine = engine
         self.lane = lane
         self.name = lane.name
+        self.scratch = scratch  # a directory of this process for searchable PDFs on their way
 
     def _takes(self, event: Any) -> bool:
         return bool(event.documents) and self.lane.takes(sum(d.pages for d in event.documents))
@@ -93,21 +103,25 @@ class TextExtractionConsumer(EventRecordingConsumer):
         if not unread:
             return False  # read before (e.g. an event published twice)
         for blob_key in unread:
+            searchable = self.scratch() / f"searchable-{uuid.uuid4().hex}.pdf"
             try:
-                result = self._read(blob_key)
+                result = self._read(blob_key, searchable)
+                self._record(item, blob_key, result)
             except BlobNotFoundError:
                 item.record_extraction_failure(blob_key, "blob_missing", blob_key)
-                continue
             except OcrError as exc:
                 item.record_extraction_failure(blob_key, exc.code, exc.reason)
-                continue
-            self._record(item, blob_key, result)
+            finally:
+                searchable.unlink(missing_ok=True)
         return self.save(own, item)
 
-    def _read(self, blob_key: str) -> OcrResult:
-        """Stream the blob into the engine (a 100 MB scan is never held in memory)."""
+    def _read(self, blob_key: str, searchable: Path) -> OcrResult:
+        """Stream the blob into the engine and the searchable PDF out to a file: a 100 MB
+        scan is never held in this process's memory."""
         with self.blobs.open(blob_key) as stream:
-            return self.engine.get().read(stream, priority=self.lane.priority)
+            return self.engine.get().read(
+                stream, priority=self.lane.priority, searchable_pdf_to=searchable
+            )
 
     def record_failure(self, event: Any, tracking: Tracking, failure: Failure) -> bool:
         """Reading kept failing: every unread document is recorded as failed, so the
@@ -123,8 +137,8 @@ class TextExtractionConsumer(EventRecordingConsumer):
 
     def _record(self, item: MailItem, blob_key: str, result: OcrResult) -> None:
         searchable_key = None
-        if result.searchable_pdf:
-            searchable_key = self.blobs.put(result.searchable_pdf, "application/pdf").key
+        if result.searchable_pdf_path is not None:
+            searchable_key = self.blobs.put_file(result.searchable_pdf_path, "application/pdf").key
         item.record_text(
             blob_key,
             method=result.method,

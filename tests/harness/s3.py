@@ -187,13 +187,12 @@ class StoppableS3:
 @contextlib.contextmanager
 def stoppable_s3_server() -> Iterator[StoppableS3]:
     workdir = Path(tempfile.mkdtemp(prefix="mailroom-s3-"))
-    with cleanup_at_exit(partial(shutil.rmtree, workdir, ignore_errors=True)):
-        with server_process(_moto_argv, log_path=workdir / "moto.log", probe=_probe) as (
-            port,
-            process,
-        ):
-            server = StoppableS3(_moto_endpoint(port), port, workdir / "moto.log", process)
-            try:
-                yield server
-            finally:
-                server.stop()
+    with (
+        cleanup_at_exit(partial(shutil.rmtree, workdir, ignore_errors=True)),
+        server_process(_moto_argv, log_path=workdir / "moto.log", probe=_probe) as (port, process),
+    ):
+        server = StoppableS3(_moto_endpoint(port), port, workdir / "moto.log", process)
+        try:
+            yield server
+        finally:
+            server.stop()

@@ -87,3 +87,12 @@ def test_blobs_gc_removes_only_old_blobs_that_no_event_references(mailroom, monk
     assert "1 unreferenced blobs" in done.output
     assert not mailroom.blobs.exists(orphan.key)
     assert mailroom.blobs.exists(referenced) and mailroom.blobs.exists(young.key)
+
+
+def test_mailroom_ocr_reads_the_speck_png_that_used_to_end_in_a_traceback(tmp_path):
+    speck = tmp_path / "speck.png"
+    speck.write_bytes(ocr_documents.speck_png())
+    result = CliRunner().invoke(app, ["ocr", str(speck), "--json", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("{")]
+    assert {flag["code"] for flag in json.loads(line)["flags"]} >= {"blank_page"}

@@ -57,3 +57,14 @@ def test_work_dirs_are_claimed_once_per_parent_and_released_together(tmp_path):
     spool = dirs.claim(tmp_path / "spool")
     dirs.release_all()
     assert not first.exists() and not spool.exists()
+
+
+def test_building_a_mailroom_sweeps_what_a_killed_ocr_process_left(settings):
+    from mailroom.bootstrap import build
+
+    parent = settings.work_dir / "ocr"
+    killed, killed_dir = hold_work_dir(parent)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait(timeout=10)
+    build(settings).stop()
+    assert not os.path.exists(killed_dir)

@@ -12,7 +12,8 @@ from pytesseract import pytesseract
 from ocr import OcrEngine, OcrOptions
 from ocr.page_pipeline import PageJob, read_page
 from ocr.sniff import FileKind
-from tests.fixtures import scans
+from tests.fixtures import ocr_documents, scans
+from tests.fixtures.ocr_documents import engine_with_document_task
 
 
 def disk_full(*args: object, **kwargs: object) -> None:
@@ -67,25 +68,25 @@ def test_any_other_failure_on_a_page_makes_that_page_unreadable(
     assert "ValueError: operands could not be broadcast" in outcome.failure.reason
 
 
-def test_a_full_disk_while_building_the_searchable_pdf_propagates(
-    shared_engine: OcrEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_full_disk_while_building_the_searchable_pdf_propagates(tmp_path: Path) -> None:
     """It used to be swallowed with the other OSErrors, leaving the item without its PDF."""
-    monkeypatch.setattr("ocr.document_pipeline.build_searchable_pdf", disk_full)
-
-    with pytest.raises(OSError) as caught:
-        shared_engine.read(scans.png_bytes(scans.letter_page()))
+    target = tmp_path / "searchable.pdf"
+    with (
+        engine_with_document_task(ocr_documents.disk_full_writing_the_pdf) as engine,
+        pytest.raises(OSError) as caught,
+    ):
+        engine.read(scans.png_bytes(scans.letter_page()), searchable_pdf_to=target)
 
     assert caught.value.errno == errno.ENOSPC
+    assert not target.exists()
 
 
-def test_a_full_disk_while_storing_the_document_propagates(
-    shared_engine: OcrEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("ocr.document_pipeline.count_pages", disk_full)
-
-    with pytest.raises(OSError) as caught:
-        shared_engine.read(scans.png_bytes(scans.letter_page()))
+def test_a_full_disk_in_the_document_worker_propagates() -> None:
+    with (
+        engine_with_document_task(ocr_documents.disk_full_counting_pages) as engine,
+        pytest.raises(OSError) as caught,
+    ):
+        engine.read(scans.png_bytes(scans.letter_page()))
 
     assert caught.value.errno == errno.ENOSPC
 

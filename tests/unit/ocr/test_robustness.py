@@ -3,14 +3,14 @@ result or raises OcrError, and a bad page spoils only itself."""
 
 from __future__ import annotations
 
-import struct
+import logging
 import time
 
-import pypdf
 import pytest
 
 from ocr import OCR, TEXT_LAYER, OcrEngine, OcrError
 from tests.fixtures import ocr_documents, scans
+from tests.fixtures.ocr_documents import engine_with_document_task
 
 LETTER_WORDS = ("Lindenau", "Personalausweis", "freundlichen")
 
@@ -82,35 +82,28 @@ def test_a_page_with_a_broken_image_is_flagged_and_the_other_pages_are_read(
 
 
 def test_a_page_whose_text_layer_cannot_be_extracted_is_read_by_ocr(
-    shared_engine: OcrEngine, monkeypatch: pytest.MonkeyPatch
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """GIVEN a two-page born-digital PDF WHEN pypdf fails on page 2 with a KeyError THEN
-    page 1 keeps its text layer and page 2 is read by OCR."""
-    extract = pypdf.PageObject.extract_text
-    calls = iter(range(100))
-
-    def failing_on_the_second_page(page: pypdf.PageObject, *args: object, **kw: object) -> str:
-        if next(calls) == 1:
-            raise KeyError("/Widths")
-        return extract(page, *args, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(pypdf.PageObject, "extract_text", failing_on_the_second_page)
-    result = shared_engine.read(scans.born_digital_pdf_bytes([scans.LETTER_LINES] * 2))
+    """GIVEN a two-page born-digital PDF WHEN pypdf fails on page 2 with a KeyError (in the
+    document worker) THEN page 1 keeps its text layer, page 2 is read by OCR, and the
+    worker's log record reaches the caller's loggers."""
+    caplog.set_level(logging.INFO, logger="ocr")
+    with engine_with_document_task(ocr_documents.text_layer_failing_on_page_two) as engine:
+        result = engine.read(scans.born_digital_pdf_bytes([scans.LETTER_LINES] * 2))
 
     assert [page.method for page in result.pages] == [TEXT_LAYER, OCR]
     assert "Personalausweis" in result.pages[1].text
+    (record,) = [r for r in caplog.records if "text layer unreadable" in r.getMessage()]
+    assert record.getMessage() == "page 2: text layer unreadable: KeyError: '/Widths'"
+    assert record.processName != "MainProcess"
 
 
-def test_an_unexpected_failure_of_the_document_becomes_document_unreadable(
-    shared_engine: OcrEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def garbled(*args: object) -> int:
-        raise struct.error("unpack requires a buffer of 4 bytes")
-
-    monkeypatch.setattr("ocr.document_pipeline.count_pages", garbled)
-
-    with pytest.raises(OcrError) as caught:
-        shared_engine.read(scans.png_bytes(scans.letter_page()))
+def test_an_unexpected_failure_of_the_document_becomes_document_unreadable() -> None:
+    with (
+        engine_with_document_task(ocr_documents.garbled_counting_pages) as engine,
+        pytest.raises(OcrError) as caught,
+    ):
+        engine.read(scans.png_bytes(scans.letter_page()))
 
     assert caught.value.code == "document_unreadable"
     assert "unpack requires" in str(caught.value)
