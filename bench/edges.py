@@ -87,9 +87,13 @@ def memory(megabytes: int, root: Path, intake_only: bool) -> None:
                 timeout=300,
             )
         seconds = time.monotonic() - started
-        done.set()  # until the answer: what intake holds (embedded OCR reads afterwards)
+        time.sleep(3)  # the embedded OCR lane reads the letter meanwhile
+        done.set()
         sampler.join()
-    print(f"upload of {megabytes} MB: HTTP {response.status_code} in {seconds:.1f} s")
+    print(
+        f"upload of {megabytes} MB: HTTP {response.status_code} in {seconds:.1f} s "
+        "(memory sampled until 3 s after the answer)"
+    )
     print(
         f"  VmRSS   idle {idle[0] / 1024:7.1f} MB  peak {peak[0] / 1024:7.1f} MB  "
         f"growth {(peak[0] - idle[0]) / 1024:7.1f} MB"

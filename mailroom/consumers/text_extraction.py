@@ -39,12 +39,16 @@ class Lane:
     name: str
     takes: Callable[[int], bool]  # by the item's page count
     priority: int  # lower is served first by a shared engine
+    # Count attempts before they start. Reading runs in the engine's child processes, so a
+    # letter rarely takes this process down; a large stack might (memory), and for it two
+    # extra writes are nothing beside minutes of reading.
+    count_ahead: bool
 
 
 def lanes(bulk_pages: int) -> tuple[Lane, Lane]:
     return (
-        Lane("ocr", lambda pages: pages <= bulk_pages, priority=0),
-        Lane("ocr-bulk", lambda pages: pages > bulk_pages, priority=1),
+        Lane("ocr", lambda pages: pages <= bulk_pages, priority=0, count_ahead=False),
+        Lane("ocr-bulk", lambda pages: pages > bulk_pages, priority=1, count_ahead=True),
     )
 
 
@@ -92,7 +96,7 @@ class TextExtractionConsumer(EventRecordingConsumer):
         return bool(event.documents) and self.lane.takes(sum(d.pages for d in event.documents))
 
     def persist_attempts(self, event: Any) -> bool:
-        return self._takes(event)  # reading may take the process down with it
+        return self.lane.count_ahead and self._takes(event)
 
     def process(self, event: Any, tracking: Tracking) -> bool:
         own = self.own_tracking(tracking)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 _CHUNK = 1024 * 1024
+_IN_MEMORY_BYTES = 4 * 1024 * 1024  # smaller files are simply read: parsing bytes is faster
 
 
 class Content:
@@ -27,14 +28,21 @@ class Content:
 
     @classmethod
     def of(cls, source: bytes | Path) -> Content:
-        return cls(path=source) if isinstance(source, Path) else cls(data=source)
+        if isinstance(source, Path):
+            if source.stat().st_size <= _IN_MEMORY_BYTES:
+                return cls(data=source.read_bytes())
+            return cls(path=source)
+        return cls(data=source)
 
-    def open(self) -> BinaryIO:
-        """A new readable, seekable stream over the whole content."""
+    def open(self, start: int = 0) -> BinaryIO:
+        """A new readable, seekable stream over the content from ``start`` on."""
         if self._data is not None:
-            return io.BytesIO(self._data)
+            return io.BytesIO(self._data[start:] if start else self._data)
         assert self._path is not None
-        return self._path.open("rb")
+        file = self._path.open("rb")
+        if not start:
+            return file
+        return io.BufferedReader(SlicedFile(file, start), _CHUNK)
 
     def read_at(self, offset: int, length: int) -> bytes:
         if self._data is not None:

@@ -14,12 +14,12 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, BinaryIO, cast
+from typing import TYPE_CHECKING
 
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import LimitReachedError, ParseError, PdfReadError
 
-from mailroom.intake.content import Content, SlicedFile
+from mailroom.intake.content import Content
 from mailroom.intake.inspection_errors import (
     DamagedFileError,
     EncryptedPdfError,
@@ -197,9 +197,9 @@ def inspect_pdf(
     def raw(offset: int, length: int) -> bytes:
         return content.read_at(header_offset + offset, length)
 
-    with _pypdf_warnings() as repair_warnings, SlicedFile(content.open(), header_offset) as body:
+    with _pypdf_warnings() as repair_warnings, content.open(header_offset) as body:
         try:
-            reader = PdfReader(cast(BinaryIO, body), strict=False)
+            reader = PdfReader(body, strict=False)
             pages, flags = _inspect_document(reader, raw, limits, filename)
         except RejectedFileError:
             raise
