@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stack import ROOT, mailroom_stack
 from tests.fixtures.large_files import write_large_scan_pdf
+from tests.fixtures.slow_clients import normal_client_among_slow_ones
 
 
 def rss_kib(pid: int) -> tuple[int, int]:
@@ -104,63 +105,18 @@ def memory(megabytes: int, root: Path, intake_only: bool) -> None:
     )
 
 
-async def _drip(host: str, port: int, in_body: bool, stop: asyncio.Event) -> None:
-    try:
-        _reader, writer = await asyncio.open_connection(host, port)
-    except OSError:
-        return
-    if in_body:
-        writer.write(
-            b"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\n"
-            b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n"
-        )
-    else:
-        writer.write(b"GET /api/v1/services HTTP/1.1\r\n")
-    try:
-        while not stop.is_set():
-            writer.write(b"x")
-            await writer.drain()
-            await asyncio.sleep(2)
-    except OSError:
-        pass
-    finally:
-        writer.close()
-
-
-async def _slow_clients(url: str, connections: int, seconds: float) -> tuple[int, int, list[float]]:
-    host, port = url.removeprefix("http://").split(":")
-    stop = asyncio.Event()
-    drips = [
-        asyncio.create_task(_drip(host, int(port), index % 2 == 1, stop))
-        for index in range(connections)
-    ]
-    await asyncio.sleep(2)
-    served = failed = 0
-    latencies: list[float] = []
-    deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(timeout=5) as client:
-        while time.monotonic() < deadline:
-            started = time.monotonic()
-            try:
-                response = await client.get(f"{url}/api/v1/services")
-                response.raise_for_status()
-                served += 1
-                latencies.append(time.monotonic() - started)
-            except httpx.HTTPError:
-                failed += 1
-            await asyncio.sleep(0.1)
-    stop.set()
-    await asyncio.gather(*drips, return_exceptions=True)
-    return served, failed, latencies
-
-
 def slow_clients(connections: int, seconds: float, root: Path, server_fds: int | None) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     with mailroom_stack("embedded", root=root) as stack:
         if server_fds:  # as on a machine whose default limit is low (often 1024)
             resource.prlimit(stack.pid, resource.RLIMIT_NOFILE, (server_fds, server_fds))
-        served, failed, latencies = asyncio.run(_slow_clients(stack.url, connections, seconds))
+        client = asyncio.run(
+            normal_client_among_slow_ones(
+                stack.url, slow=connections, seconds=seconds, drip_every_s=2, pause_s=0.1
+            )
+        )
+    served, failed, latencies = client.served, client.failed, client.latencies
     p50 = statistics.median(latencies) * 1000 if latencies else float("nan")
     worst = max(latencies) * 1000 if latencies else float("nan")
     limit = f" (server limited to {server_fds} open files)" if server_fds else ""

@@ -41,6 +41,21 @@ class StorageFullError(Exception):
         self.dependency = dependency
 
 
+# The exception types that may signal an outage (``outage_of`` decides for each error).
+OUTAGE_TYPES: tuple[type[Exception], ...] = (
+    DependencyUnavailableError,
+    StorageFullError,
+    OSError,
+    es.OperationalError,
+    es.InterfaceError,
+    sa.OperationalError,
+    sa.InterfaceError,
+    sa.TimeoutError,
+    sa.DBAPIError,
+    sqlite3.OperationalError,
+)
+
+
 @dataclass(frozen=True)
 class Outage:
     dependency: str

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import Tracking
 
 from mailroom.application import MailroomApp
 from mailroom.consumers.base import Consumer
@@ -46,15 +46,13 @@ class _Follower:
         notifications = self.app.notifications_after(self.position, BATCH, self.consumer.topics)
         for handled, notification in enumerate(notifications):
             verdict = self.delivery.attempt(
-                functools.partial(self._event, notification), Tracking(SOURCE, notification.id)
+                functools.partial(self.app.to_domain_event, notification),
+                Tracking(SOURCE, notification.id),
             )
             if not verdict.done:
                 return handled, verdict.wait_s, verdict.stalled
             self.position = notification.id
         return len(notifications), None, False
-
-    def _event(self, notification: Notification) -> object:
-        return self.app.to_domain_event(notification)
 
     def loop(self, stop: threading.Event) -> None:
         while not stop.is_set():

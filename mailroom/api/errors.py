@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 
-import eventsourcing.persistence as es
-import sqlalchemy.exc as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,7 +22,7 @@ from mailroom.intake.inspection import (
     UnsupportedFileTypeError,
 )
 from mailroom.intake.service import IdempotencyConflictError, IntakeError
-from mailroom.outages import DependencyUnavailableError, StorageFullError, outage_of
+from mailroom.outages import OUTAGE_TYPES, outage_of
 from mailroom.status import StatusNotFoundError, TooManyAttemptsError
 from routing.catalog import UnknownServiceError
 
@@ -63,23 +60,8 @@ def outage_response(exc: BaseException) -> JSONResponse | None:
     return JSONResponse(body, status_code=status, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
-# Errors that may mean an outage: handled here (not by the catch-all, which Starlette
-# re-raises after answering), answered 503/507 when they are one.
-_MAYBE_OUTAGES: tuple[type[Exception], ...] = (
-    DependencyUnavailableError,
-    StorageFullError,
-    es.OperationalError,
-    es.InterfaceError,
-    sa.OperationalError,
-    sa.InterfaceError,
-    sa.TimeoutError,
-    sqlite3.OperationalError,
-    OSError,
-)
-
-
 def install_error_handlers(app: FastAPI) -> None:
-    async def maybe_outage(request: Request, exc: Exception) -> JSONResponse:
+    async def outage_or_internal(request: Request, exc: Exception) -> JSONResponse:
         response = outage_response(exc)
         if response is not None:
             log.warning("%s %s: %s", request.method, request.url.path, exc)
@@ -89,19 +71,10 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body("internal_error", "the request could not be processed"), status_code=500
         )
 
-    for error_class in _MAYBE_OUTAGES:
-        app.add_exception_handler(error_class, maybe_outage)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        response = outage_response(exc)
-        if response is not None:
-            log.warning("%s %s: %s", request.method, request.url.path, exc)
-            return response
-        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-        return JSONResponse(
-            error_body("internal_error", "the request could not be processed"), status_code=500
-        )
+    # The error types behind outages get a handler of their own: Starlette re-raises what
+    # only the catch-all (Exception) handled, after answering, which would log it twice.
+    for error_class in (*OUTAGE_TYPES, Exception):
+        app.add_exception_handler(error_class, outage_or_internal)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:

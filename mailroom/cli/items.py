@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mailroom.cli.main import app
+
+if TYPE_CHECKING:
+    from aggregates.mail_item import MailItem
+    from aggregates.values import Document
+    from mailroom.application import MailroomApp
 
 item_app = typer.Typer(help="Mail items (one per letter or submission).", no_args_is_help=True)
 blobs_app = typer.Typer(help="The document store.", no_args_is_help=True)
@@ -50,7 +55,7 @@ def show(
         _print_state(state)
 
 
-def item_state(item: Any, mailroom_app: Any) -> dict[str, Any]:
+def item_state(item: MailItem, mailroom_app: MailroomApp) -> dict[str, Any]:
     case = mailroom_app.find_case(item.case_id) if item.case_id else None
     triage = None
     if item.status == "triage":
@@ -75,7 +80,7 @@ def item_state(item: Any, mailroom_app: Any) -> dict[str, Any]:
     }
 
 
-def _document_state(item: Any, document: Any) -> dict[str, Any]:
+def _document_state(item: MailItem, document: Document) -> dict[str, Any]:
     key = document.blob_key
     ocr: dict[str, Any] = {"outcome": "pending"}
     if key in item.extraction_failures:

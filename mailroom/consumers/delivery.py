@@ -121,7 +121,7 @@ class Delivery:
             )
             return Verdict(done=False, wait_s=delay)
         self._outages.pop(source, None)
-        if self.consumer.persist_attempts(event) and source in self._failing:
+        if event is not None and self.consumer.persist_attempts(event) and source in self._failing:
             attempts = self._failing[source][1]  # counted when the attempt began
         else:
             attempts = self._attempts_before(source, position) + 1

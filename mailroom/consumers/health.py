@@ -109,8 +109,8 @@ class HealthStore:
                     if previous[0] != position:
                         values["since"] = now
                     conn.execute(update(consumer_health).where(where).values(**values))
-        except SQLAlchemyError:
-            log.warning("could not record the health of %s@%s", consumer, source, exc_info=True)
+        except SQLAlchemyError as exc:  # the views are down too: the log line must do
+            log.warning("could not record the health of %s@%s: %s", consumer, source, _short(exc))
 
     def clear(self, consumer: str, source: str) -> None:
         try:
@@ -120,8 +120,8 @@ class HealthStore:
                         consumer_health.c.consumer == consumer, consumer_health.c.source == source
                     )
                 )
-        except SQLAlchemyError:
-            log.warning("could not clear the health of %s@%s", consumer, source, exc_info=True)
+        except SQLAlchemyError as exc:
+            log.warning("could not clear the health of %s@%s: %s", consumer, source, _short(exc))
 
     def problems(self) -> list[HealthRecord]:
         """Every consumer that is not simply going on; raises if the views cannot be read."""
@@ -146,7 +146,11 @@ class HealthStore:
                     .mappings()
                     .first()
                 )
-        except SQLAlchemyError:
-            log.warning("could not read the health of %s@%s", consumer, source, exc_info=True)
+        except SQLAlchemyError as exc:
+            log.warning("could not read the health of %s@%s: %s", consumer, source, _short(exc))
             return None
         return None if row is None else HealthRecord(**row)
+
+
+def _short(exc: SQLAlchemyError) -> str:
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0]

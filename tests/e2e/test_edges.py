@@ -12,56 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server, serving, station_token
 from tests.fixtures.large_files import write_large_scan_pdf
+from tests.fixtures.slow_clients import normal_client_among_slow_ones
+from tests.harness.mailroom_server import serving, station_token
 
 pytestmark = pytest.mark.slow
-
-
-async def _drip(port: int, in_body: bool, stop: asyncio.Event) -> None:
-    """One byte every second, in the request headers or in a declared body."""
-    try:
-        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    except OSError:
-        return
-    if in_body:
-        writer.write(
-            b"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\n"
-            b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n"
-        )
-    else:
-        writer.write(b"GET /api/v1/services HTTP/1.1\r\n")
-    try:
-        while not stop.is_set():
-            writer.write(b"x")
-            await writer.drain()
-            await asyncio.sleep(1)
-    except OSError:
-        pass
-    finally:
-        writer.close()
-
-
-async def _normal_client_under_slow_ones(server: Server, slow: int, seconds: float):
-    port = int(server.url.rsplit(":", 1)[1])
-    stop = asyncio.Event()
-    drips = [asyncio.create_task(_drip(port, i % 2 == 1, stop)) for i in range(slow)]
-    await asyncio.sleep(1)
-    served, failures, slowest = 0, 0, 0.0
-    deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(timeout=5) as client:
-        while time.monotonic() < deadline:
-            started = time.monotonic()
-            try:
-                (await client.get(f"{server.url}/api/v1/services")).raise_for_status()
-                served += 1
-                slowest = max(slowest, time.monotonic() - started)
-            except httpx.HTTPError:
-                failures += 1
-            await asyncio.sleep(0.05)
-    stop.set()
-    await asyncio.gather(*drips, return_exceptions=True)
-    return served, failures, slowest
 
 
 def test_many_slow_connections_do_not_starve_a_normal_client(tmp_path: Path):
@@ -73,9 +28,13 @@ def test_many_slow_connections_do_not_starve_a_normal_client(tmp_path: Path):
     settings = {"http_header_timeout_s": "5", "http_max_pending_connections": "100"}
     with serving(tmp_path, **settings) as server:
         resource.prlimit(server.process.pid, resource.RLIMIT_NOFILE, (256, 256))
-        served, failures, slowest = asyncio.run(_normal_client_under_slow_ones(server, 400, 8))
-    assert failures == 0 and served > 50, (served, failures)
-    assert slowest < 1.0, f"slowest answer {slowest:.2f} s"
+        client = asyncio.run(
+            normal_client_among_slow_ones(
+                server.url, slow=400, seconds=8, drip_every_s=1, pause_s=0.05
+            )
+        )
+    assert client.failed == 0 and client.served > 50, (client.served, client.failed)
+    assert max(client.latencies) < 1.0, f"slowest answer {max(client.latencies):.2f} s"
 
 
 def test_a_body_that_stops_arriving_is_answered_408(tmp_path: Path):

@@ -14,8 +14,8 @@ from aggregates.mail_item import MailItem
 from mailroom.adapters.event_store import persistence_env
 from mailroom.application import MailroomApp
 from mailroom.config import Settings
-from tests.e2e.conftest import MAILROOM, serving
 from tests.fixtures import documents
+from tests.harness.mailroom_server import MAILROOM, serving
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ server) or fills a real (small) file system, so the shared test servers are not 
 from __future__ import annotations
 
 import errno
-import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +23,7 @@ from mailroom.bootstrap import build
 from mailroom.config import Settings
 from tests.fixtures import documents
 from tests.fixtures.builders import FakeClock, metadata_json
-from tests.harness.ports import free_port
+from tests.harness.mailroom_server import serving
 from tests.harness.postgres import Cluster, fresh_schema, stoppable_cluster
 from tests.harness.s3 import StoppableS3, stoppable_s3_server
 from tests.integration.test_api import submit
@@ -145,46 +143,24 @@ def _namespaces_available() -> bool:
 
 
 @pytest.fixture
-def server_on_small_disk(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+def server_on_small_disk(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``mailroom serve`` whose data dir is an 8 MB file system of its own (a tmpfs in a
-    private mount namespace, so no root rights are needed). Yields the URL, the data dir as
-    seen from outside the namespace, and the process."""
+    private mount namespace, so no root rights are needed). Yields the URL and the data
+    dir as seen from outside the namespace."""
     if shutil.which("unshare") is None or not _namespaces_available():
         pytest.skip("needs unshare with user and mount namespaces (util-linux)")
     small = tmp_path / "small"
     small.mkdir()
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
-    env |= {
-        "MAILROOM_DATA_DIR": str(small / "var"),
-        "MAILROOM_PORT": str(port),
-        "MAILROOM_SECRET_KEY": "k" * 40,
-        "MAILROOM_MIN_FREE_DISK_MB": "1",
-    }
     script = f'mount -t tmpfs -o size=8m tmpfs "{small}" && exec "$@"'
-    command = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh"]
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [*command, sys.executable, "-m", "mailroom", "serve"], env=env, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.2)
-        inside = Path(f"/proc/{process.pid}/root") / small.relative_to("/")
-        yield url, inside, process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    wrapper = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh"]
+    with serving(
+        tmp_path,
+        data_dir=small / "var",
+        wrapper=wrapper,
+        secret_key="k" * 40,
+        min_free_disk_mb="1",
+    ) as server:
+        yield server.url, Path(f"/proc/{server.process.pid}/root") / small.relative_to("/")
 
 
 def _fill(directory: Path) -> Path:
@@ -200,7 +176,7 @@ def _fill(directory: Path) -> Path:
 
 
 def test_a_full_disk_answers_507_and_recovers_when_space_is_freed(server_on_small_disk):
-    url, inside, _process = server_on_small_disk
+    url, inside = server_on_small_disk
     metadata = {"metadata": metadata_json()}
     page = documents.png_page()
     assert httpx.post(f"{url}/api/v1/submissions", data=metadata).status_code == 202

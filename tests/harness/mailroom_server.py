@@ -1,4 +1,4 @@
-"""A real ``mailroom serve`` process for end-to-end tests."""
+"""A real ``mailroom serve`` process for tests that talk to it over HTTP."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,15 +26,22 @@ class Server:
 
 
 @contextlib.contextmanager
-def serving(tmp_path: Path, **settings: str) -> Iterator[Server]:
-    """``mailroom serve`` on a free port with a data dir under ``tmp_path`` and the given
-    MAILROOM_* settings (lower-case names, e.g. ``max_upload_mb="250"``)."""
+def serving(
+    tmp_path: Path, *, data_dir: Path | None = None, wrapper: Sequence[str] = (), **settings: str
+) -> Iterator[Server]:
+    """``mailroom serve`` on a free port with a data dir under ``tmp_path`` (or ``data_dir``)
+    and the given MAILROOM_* settings (lower-case names, e.g. ``max_upload_mb="250"``);
+    ``wrapper`` is a command the server is started under (e.g. ``unshare …``)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
-    env |= {"MAILROOM_DATA_DIR": str(tmp_path / "var"), "MAILROOM_PORT": str(port)}
+    env |= {"MAILROOM_DATA_DIR": str(data_dir or tmp_path / "var"), "MAILROOM_PORT": str(port)}
     env |= {f"MAILROOM_{name.upper()}": value for name, value in settings.items()}
     process = subprocess.Popen(
-        [*MAILROOM, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [*wrapper, *MAILROOM, "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
