@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-deu
+# chromium: the browser tests drive Debian's build; it only recommends fonts, so one is named.
+DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-deu chromium fonts-dejavu-core
 
 .PHONY: run test lint typecheck unit bench-intake system-packages clean
 

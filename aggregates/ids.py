@@ -27,3 +27,7 @@ def reference_index_id(reference: str) -> UUID:
 
 def station_id(token_hash: str) -> UUID:
     return uuid5(NAMESPACE, f"station:{token_hash}")
+
+
+def staff_id(login: str) -> UUID:
+    return uuid5(NAMESPACE, f"staff:{login.casefold()}")

@@ -35,6 +35,29 @@ class ItemStatus(StrEnum):
     RECEIVED = "received"
     ROUTED = "routed"
     TRIAGE = "triage"
+    MISDIRECTED = "misdirected"  # set aside by triage: not for this authority
+    RESCAN = "rescan"  # set aside by triage: to be scanned again
+
+
+class TriageReason(StrEnum):
+    RESCAN = "rescan"  # a document could not be read well enough
+    ROUTING_FAILED = "routing_failed"  # the router kept failing on the item
+    UNCERTAIN = "uncertain"  # no department was confident enough
+    MISDIRECTED = "misdirected"  # not for the city, or not for this authority
+    UNKNOWN_SERVICE = "unknown_service"  # a portal submission named no known service
+
+
+def legacy_triage_code(reason: str, misdirected: bool) -> str:
+    """The code for a v1 SentToTriage reason sentence (German or the router's English)."""
+    if misdirected or reason.startswith("misdirected"):
+        return TriageReason.MISDIRECTED
+    if reason.startswith("Bitte neu scannen"):
+        return TriageReason.RESCAN
+    if reason.startswith("Automatische Zuordnung fehlgeschlagen"):
+        return TriageReason.ROUTING_FAILED
+    if reason.startswith("unknown service key"):
+        return TriageReason.UNKNOWN_SERVICE
+    return TriageReason.UNCERTAIN
 
 
 class MailItem(Aggregate):
@@ -79,10 +102,21 @@ class MailItem(Aggregate):
         explanation: str
 
     class SentToTriage(Aggregate.Event):
-        reason: str
+        """v2: a ``code`` (TriageReason; the words come from the UI's wording module) and the
+        router's ``detail`` for operators; v1 stored a sentence as ``reason``."""
+
+        class_version = 2
+        code: str
+        detail: str
         candidates: list[RoutingCandidate]
         warnings: list[str]
         misdirected: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            reason = str(state.pop("reason"))
+            state["code"] = legacy_triage_code(reason, bool(state.get("misdirected")))
+            state["detail"] = reason
 
     class Rerouted(Aggregate.Event):
         from_department_id: str | None
@@ -93,6 +127,21 @@ class MailItem(Aggregate):
     class AttachedToCase(Aggregate.Event):
         case_id: UUID
         case_reference: str
+
+    class MarkedMisdirected(Aggregate.Event):
+        """Triage: not for this authority; ``addressee`` is where it belongs (may be "")."""
+
+        addressee: str
+        note: str
+        by: str
+        at: datetime
+
+    class RescanRequested(Aggregate.Event):
+        """Triage: the paper is to be scanned again; this item is set aside."""
+
+        note: str
+        by: str
+        at: datetime
 
     @staticmethod
     def create_id(channel: str, intake_key: str) -> UUID:
@@ -128,7 +177,8 @@ class MailItem(Aggregate):
         self.document_issues: dict[str, list[QualityIssue]] = {}
         self.searchable_pdfs: dict[str, str] = {}
         self.routing_method: str | None = None
-        self.triage_reason: str | None = None
+        self.triage_reason: str | None = None  # a TriageReason code
+        self.triage_detail = ""
         self.triage_warnings: list[str] = []
         self.triage_candidates: list[RoutingCandidate] = []
         self.misdirected = False
@@ -210,27 +260,36 @@ class MailItem(Aggregate):
 
     def send_to_triage(
         self,
-        reason: str,
+        code: str,
         candidates: list[RoutingCandidate],
         warnings: list[str],
         misdirected: bool = False,
+        detail: str = "",
     ) -> None:
         if self.status is not ItemStatus.RECEIVED:
             raise AlreadyRoutedError(f"{self.reference} was already routed or triaged")
+        if code not in {r.value for r in TriageReason}:
+            raise MailItemError(f"unknown triage reason {code!r}")
         self._sent_to_triage(
-            reason=reason, candidates=candidates, warnings=warnings, misdirected=misdirected
+            code=code,
+            detail=detail,
+            candidates=candidates,
+            warnings=warnings,
+            misdirected=misdirected,
         )
 
     @event(SentToTriage)
     def _sent_to_triage(
         self,
-        reason: str,
+        code: str,
+        detail: str,
         candidates: list[RoutingCandidate],
         warnings: list[str],
         misdirected: bool,
     ) -> None:
         self.status = ItemStatus.TRIAGE
-        self.triage_reason = reason
+        self.triage_reason = code
+        self.triage_detail = detail
         self.triage_warnings = list(warnings)
         self.triage_candidates = list(candidates)
         self.misdirected = misdirected
@@ -262,3 +321,25 @@ class MailItem(Aggregate):
     @event(AttachedToCase)
     def _attached_to_case(self, case_id: UUID, case_reference: str) -> None:
         self.case_id = case_id
+
+    # -- triage decisions ------------------------------------------------------------------
+
+    def mark_misdirected(self, addressee: str, note: str, by: str, at: datetime) -> None:
+        self._require_in_triage()
+        self._marked_misdirected(addressee=addressee, note=note, by=by, at=at)
+
+    @event(MarkedMisdirected)
+    def _marked_misdirected(self, addressee: str, note: str, by: str, at: datetime) -> None:
+        self.status = ItemStatus.MISDIRECTED
+
+    def request_rescan(self, note: str, by: str, at: datetime) -> None:
+        self._require_in_triage()
+        self._rescan_requested(note=note, by=by, at=at)
+
+    @event(RescanRequested)
+    def _rescan_requested(self, note: str, by: str, at: datetime) -> None:
+        self.status = ItemStatus.RESCAN
+
+    def _require_in_triage(self) -> None:
+        if self.status is not ItemStatus.TRIAGE:
+            raise MailItemError(f"{self.reference} is not in triage")

@@ -20,6 +20,7 @@ from aggregates import ids
 from aggregates.case import Case
 from aggregates.mail_item import MailItem
 from aggregates.reference_index import ReferenceIndex
+from aggregates.staff import StaffMember
 from aggregates.station import ScanningStation
 from mailroom.adapters.transcodings import register_value_objects
 
@@ -76,6 +77,9 @@ class MailroomApp(Application[UUID]):
 
     def find_case(self, case_id: UUID) -> Case | None:
         return self._find(case_id, Case)
+
+    def find_staff(self, staff_id: UUID) -> StaffMember | None:
+        return self._find(staff_id, StaffMember)
 
     def _find(self, aggregate_id: UUID, cls: type[TAggregate]) -> TAggregate | None:
         try:

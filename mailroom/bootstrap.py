@@ -26,13 +26,20 @@ from mailroom.consumers.health import HealthStore
 from mailroom.consumers.router import RouterConsumer
 from mailroom.consumers.text_extraction import SharedEngine, TextExtractionConsumer, lanes
 from mailroom.intake.inspection import UploadLimits
-from mailroom.intake.service import IntakeService
 from mailroom.ports import BlobStore
 from mailroom.readiness import Readiness, disk_check
 from mailroom.runner import EmbeddedRunner
-from mailroom.status import FailureRateLimiter, StatusService
+from mailroom.services.casework import CaseworkService, StaffLookup
+from mailroom.services.documents import DocumentService
+from mailroom.services.imports import ImportService
+from mailroom.services.intake import IntakeService
+from mailroom.services.staff import StaffService
+from mailroom.services.stations import StationService
+from mailroom.services.status import FailureRateLimiter, StatusService
+from mailroom.services.triage import TriageService
 from mailroom.workdirs import WorkDirs, sweep_stale
 from ocr import OcrEngine, OcrOptions
+from projections.base import Projection
 from projections.case_directory import CaseDirectoryProjection
 from projections.database import create_views_engine
 from projections.status import StatusProjection
@@ -51,6 +58,39 @@ def utc_now() -> datetime:
 
 
 @dataclass
+class ReadModels:
+    """Every read model, once: the embedded runner, the workers, ``projections rebuild``
+    and the test stack all take them from here."""
+
+    status: StatusProjection
+    case_directory: CaseDirectoryProjection
+
+    def all(self) -> list[Projection]:
+        return [self.status, self.case_directory]
+
+
+def build_read_models(views: Engine, catalog: Catalog) -> ReadModels:
+    return ReadModels(
+        status=StatusProjection(views, lambda d: _department_name(catalog, d)),
+        case_directory=CaseDirectoryProjection(views),
+    )
+
+
+@dataclass
+class Services:
+    """The use cases; the CLI, the API and the web call these, never build their own."""
+
+    intake: IntakeService
+    status: StatusService
+    casework: CaseworkService
+    triage: TriageService
+    staff: StaffService
+    stations: StationService
+    imports: ImportService
+    documents: DocumentService
+
+
+@dataclass
 class Mailroom:
     settings: Settings
     app: MailroomApp
@@ -58,12 +98,10 @@ class Mailroom:
     catalog: Catalog
     views: Engine
     health: HealthStore
-    status_projection: StatusProjection
-    case_directory: CaseDirectoryProjection
+    read_models: ReadModels
     ocr_engine: SharedEngine
     consumers: list[Consumer]
-    intake: IntakeService
-    status: StatusService
+    services: Services
     runner: EmbeddedRunner
     readiness: Readiness
     retry_policy: RetryPolicy
@@ -74,8 +112,32 @@ class Mailroom:
         return _department_name(self.catalog, department_id)
 
     @property
-    def projections(self) -> list[StatusProjection | CaseDirectoryProjection]:
-        return [self.status_projection, self.case_directory]
+    def projections(self) -> list[Projection]:
+        return self.read_models.all()
+
+    def projection(self, name: str) -> Projection:
+        for projection in self.projections:
+            if projection.name == name:
+                return projection
+        known = ", ".join(p.name for p in self.projections)
+        raise ConfigurationError(f"no read model named {name!r} (known: {known})")
+
+    # Shorthands used widely (the services and read models above are the real homes).
+    @property
+    def status_projection(self) -> StatusProjection:
+        return self.read_models.status
+
+    @property
+    def case_directory(self) -> CaseDirectoryProjection:
+        return self.read_models.case_directory
+
+    @property
+    def intake(self) -> IntakeService:
+        return self.services.intake
+
+    @property
+    def status(self) -> StatusService:
+        return self.services.status
 
     @property
     def spool(self) -> Path:
@@ -113,8 +175,7 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
     timeout = settings.dependency_timeout_s
     views = _creating_tables(lambda: create_views_engine(settings.views_db_url, timeout))
     health = HealthStore(views, clock)
-    status_projection = StatusProjection(views, lambda d: _department_name(catalog, d))
-    case_directory = CaseDirectoryProjection(views)
+    read_models = build_read_models(views, catalog)
     work_dirs = WorkDirs()
     for parent in (settings.spool_dir, settings.work_dir / "ocr"):
         sweep_stale(parent)  # what killed processes left behind (living ones hold a lock)
@@ -131,9 +192,8 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
     ]
     consumers: list[Consumer] = [
         *ocr_lanes,
-        RouterConsumer(app, catalog, case_directory, clock),
-        status_projection,
-        case_directory,
+        RouterConsumer(app, catalog, read_models.case_directory, clock),
+        *read_models.all(),
     ]
     limits = UploadLimits(
         max_bytes=settings.max_upload_mb * 2**20,
@@ -145,7 +205,20 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
         app, blobs, catalog, limits, settings.max_files_per_item, settings.secret(), clock
     )
     limiter = FailureRateLimiter(settings.status_failures_allowed, settings.status_failure_window_s)
-    status = StatusService(status_projection, app, catalog.city.reference_prefix, limiter)
+    status = StatusService(read_models.status, app, catalog.city.reference_prefix, limiter)
+    staff = StaffService(app, catalog, clock)
+    services = Services(
+        intake=intake,
+        status=status,
+        casework=CaseworkService(
+            app, catalog, read_models.case_directory, _staff_lookup(staff), clock
+        ),
+        triage=TriageService(app, catalog, clock),
+        staff=staff,
+        stations=StationService(app, clock),
+        imports=ImportService(app, catalog, clock),
+        documents=DocumentService(app, blobs, settings.work_dir / "previews", settings.max_pixels),
+    )
     policy = RetryPolicy(
         max_attempts=settings.consumer_max_attempts,
         base_delay_s=settings.consumer_retry_base_s,
@@ -158,12 +231,10 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
         catalog=catalog,
         views=views,
         health=health,
-        status_projection=status_projection,
-        case_directory=case_directory,
+        read_models=read_models,
         ocr_engine=ocr_engine,
         consumers=consumers,
-        intake=intake,
-        status=status,
+        services=services,
         runner=EmbeddedRunner(app, consumers, health, policy),
         readiness=_readiness(settings, app, views, blobs, health),
         retry_policy=policy,
@@ -247,6 +318,19 @@ def build_blob_store(settings: Settings) -> BlobStore:
         )
         return S3BlobStore(client, parsed.netloc)
     raise ConfigurationError(f"unsupported blob store URL {url!r}: use file:///PATH or s3://BUCKET")
+
+
+def _staff_lookup(staff: StaffService) -> StaffLookup:
+    """Who can be assigned a case: local accounts by principal id (``staff:LOGIN``)."""
+
+    def lookup(principal_id: str) -> tuple[str, frozenset[str]] | None:
+        kind, _, login = principal_id.partition(":")
+        member = staff.find(login) if kind == "staff" else None
+        if member is None or not member.active:
+            return None
+        return member.name, frozenset(member.departments)
+
+    return lookup
 
 
 def _department_name(catalog: Catalog, department_id: str) -> str:

@@ -81,6 +81,16 @@ class Settings(BaseSettings):
 
     blob_gc_grace_hours: float = Field(default=24.0, ge=0)
 
+    # Staff sign-in. Without an issuer: local accounts (``mailroom staff add``). With one:
+    # OpenID Connect (authorization code + PKCE) against the city's identity provider.
+    public_url: str = ""  # how browsers reach the mailroom (for the OIDC redirect URI)
+    oidc_issuer: str = ""
+    oidc_client_id: str = "mailroom"
+    oidc_client_secret: str = ""
+    oidc_roles_claim: str = "roles"  # e.g. realm_access.roles for Keycloak
+    oidc_departments_claim: str = "departments"
+    session_hours: float = Field(default=10.0, gt=0, le=24 * 7)
+
     @model_validator(mode="after")
     def _refuse_missing_secret_in_production(self) -> Settings:
         if self.environment == "production" and len(self.secret_key) < 32:

@@ -26,8 +26,89 @@ _UNREADABLE_FILE = {
     "blob_missing": "Die Datei wurde im Dokumentenspeicher nicht gefunden",
 }
 
-TRIAGE_RESCAN = "Bitte neu scannen oder von Hand erfassen"
-TRIAGE_ROUTING_FAILED = "Automatische Zuordnung fehlgeschlagen – bitte von Hand zuordnen"
+TRIAGE_REASONS = {
+    "rescan": "Bitte neu scannen oder von Hand erfassen",
+    "routing_failed": "Automatische Zuordnung fehlgeschlagen – bitte von Hand zuordnen",
+    "uncertain": "Zuständigkeit unsicher – bitte Fachdienst wählen",
+    "misdirected": "Vermutlich nicht für die Stadtverwaltung bestimmt",
+    "unknown_service": "Unbekannte Leistung im Portalantrag – bitte Fachdienst wählen",
+}
+
+QUALITY_ISSUES = {
+    "blank_page": "Seite ist leer",
+    "no_text": "Kein Text gefunden",
+    "low_confidence": "Text schlecht lesbar",
+    "processing_failed": "Text konnte nicht gelesen werden",
+}
+
+CASE_STATUSES = {
+    "open": "Neu",
+    "in_progress": "In Bearbeitung",
+    "waiting": "Wartet auf Bürger/in",
+    "closed": "Abgeschlossen",
+}
+
+OUTCOMES = {
+    "granted": "Bewilligt",
+    "rejected": "Abgelehnt",
+    "done": "Erledigt",
+    "withdrawn": "Zurückgezogen",
+    "handed_over": "An andere Behörde abgegeben",
+    "duplicate": "Doppelt erfasst",
+}
+
+EXTENSION_REASONS = {
+    "complex": "Umfangreiche Prüfung",
+    "third_party": "Stellungnahme Dritter steht aus",
+    "workload": "Hohes Arbeitsaufkommen",
+    "citizen_request": "Auf Wunsch der Bürgerin / des Bürgers",
+}
+
+DEADLINE_FLAGS = {
+    "on_track": "im Plan",
+    "at_risk": "gefährdet",
+    "overdue": "überfällig",
+    "paused": "wartet auf Bürger/in",
+}
+
+ROLES = {
+    "clerk": "Sachbearbeitung",
+    "mailroom": "Poststelle",
+    "lead": "Fachdienstleitung",
+    "admin": "Administration",
+}
+
+CHANNELS = {"portal": "Online-Antrag", "scan": "Brief (Scan)"}
+
+TIMELINE = {
+    "opened": "Vorgang eröffnet",
+    "item_attached": "Schriftstück zugeordnet",
+    "assigned": "Zugewiesen an {name}",
+    "taken": "Übernommen von {name}",
+    "note": "Notiz",
+    "reassigned": "Weitergeleitet an {department}",
+    "information_requested": "Unterlagen angefordert (Frist {due})",
+    "information_received": "Antwort eingegangen",
+    "deadline_extended": "Frist um {days} Arbeitstage verlängert: {reason}",
+    "closed": "Abgeschlossen: {outcome}",
+    "reopened": "Wieder eröffnet",
+}
+
+
+def label(table: dict[str, str], code: str | None) -> str:
+    """The German words for ``code``; an unknown code is shown as itself, never hidden."""
+    if code is None:
+        return ""
+    return table.get(code, code)
+
+
+def triage_reason(code: str | None) -> str:
+    return label(TRIAGE_REASONS, code)
+
+
+def quality_issue(code: str, page: int | None = None) -> str:
+    text = QUALITY_ISSUES.get(code) or _UNREADABLE_FILE.get(code) or code
+    return f"{text} (Seite {page})" if page else text
 
 
 def extraction_failure(code: str) -> str:

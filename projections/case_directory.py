@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
-from sqlalchemy import Column, Engine, Integer, String, Table, insert, or_, select, update
+from sqlalchemy import Column, Connection, Integer, String, Table, insert, or_, select, update
 
 from aggregates.case import Case
 from aggregates.safe_text import view_text
+from projections.base import Projection
 from projections.database import metadata
-from projections.tracking import claim_position, read_position, reset_positions
 from routing import CaseQuery, CaseRecord
 from routing.references import reference_key
 
@@ -35,66 +34,50 @@ case_directory = Table(
 CANDIDATE_LIMIT = 500
 
 
-class CaseDirectoryProjection:
+class CaseDirectoryProjection(Projection):
     name = "case-directory"
-    topics: tuple[str, ...] = tuple(
-        get_topic(cls) for cls in (Case.Opened, Case.Reassigned, Case.Closed)
+    tables = (case_directory,)
+    topics = tuple(
+        get_topic(cls) for cls in (Case.Opened, Case.Reassigned, Case.Closed, Case.Reopened)
     )
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def position(self, source: str) -> int:
-        with self.engine.connect() as conn:
-            return read_position(conn, f"{self.name}@{source}")
-
-    def process(self, event: Any, tracking: Tracking) -> bool:
-        with self.engine.begin() as conn:
-            if not claim_position(
-                conn, f"{self.name}@{tracking.application_name}", tracking.notification_id
-            ):
-                return False
-            case_id = str(event.originator_id)
-            if isinstance(event, Case.Opened):
-                known = conn.execute(
-                    select(case_directory.c.case_id).where(case_directory.c.case_id == case_id)
-                ).first()
-                if known is None:
-                    conn.execute(
-                        insert(case_directory).values(
-                            case_id=case_id,
-                            reference=event.reference,
-                            reference_key=reference_key(event.reference),
-                            department_id=event.department_id,
-                            party=view_text(event.party, 300),
-                            address=view_text(event.address, 500),
-                            subject=view_text(event.subject, 500),
-                            service=view_text(event.service_key or "", 200),
-                            status=event.status,
-                            case_version=event.originator_version,
-                        )
+    def apply(self, conn: Connection, event: Any) -> None:
+        case_id = str(event.originator_id)
+        if isinstance(event, Case.Opened):
+            known = conn.execute(
+                select(case_directory.c.case_id).where(case_directory.c.case_id == case_id)
+            ).first()
+            if known is None:
+                conn.execute(
+                    insert(case_directory).values(
+                        case_id=case_id,
+                        reference=event.reference,
+                        reference_key=reference_key(event.reference),
+                        department_id=event.department_id,
+                        party=view_text(event.party, 300),
+                        address=view_text(event.address, 500),
+                        subject=view_text(event.subject, 500),
+                        service=view_text(event.service_key or "", 200),
+                        status="closed" if event.status == "closed" else "open",
+                        case_version=event.originator_version,
                     )
-                return True
-            changes: dict[str, Any] = {}
-            if isinstance(event, Case.Reassigned):
-                changes["department_id"] = event.department_id
-            elif isinstance(event, Case.Closed):
-                changes["status"] = "closed"
-            conn.execute(
-                update(case_directory)
-                .where(
-                    case_directory.c.case_id == case_id,
-                    case_directory.c.case_version < event.originator_version,
                 )
-                .values(case_version=event.originator_version, **changes)
+            return
+        changes: dict[str, Any] = {}
+        if isinstance(event, Case.Reassigned):
+            changes["department_id"] = event.department_id
+        elif isinstance(event, Case.Closed):
+            changes["status"] = "closed"
+        elif isinstance(event, Case.Reopened):
+            changes["status"] = "open"
+        conn.execute(
+            update(case_directory)
+            .where(
+                case_directory.c.case_id == case_id,
+                case_directory.c.case_version < event.originator_version,
             )
-        return True
-
-    def record_failure(self, event: Any, tracking: Tracking, failure: object) -> bool:
-        return False  # a read model must not skip an event: it stalls, visibly
-
-    def persist_attempts(self, event: Any) -> bool:
-        return False
+            .values(case_version=event.originator_version, **changes)
+        )
 
     # -- routing.CaseDirectory ------------------------------------------------------------
 
@@ -124,11 +107,6 @@ class CaseDirectoryProjection:
                 )
             ).first()
         return None if row is None else str(row[0])
-
-    def clear(self) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(case_directory.delete())
-            reset_positions(conn, f"{self.name}@")
 
 
 def _record(row: Any) -> CaseRecord:

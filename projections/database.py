@@ -1,4 +1,5 @@
-"""The read-model database: one SQLAlchemy metadata for every view and its tracking."""
+"""The read-model database: one SQLAlchemy metadata for every view and its tracking; the
+schema itself is created and upgraded by migrations (``projections.schema``)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def create_views_engine(url: str, timeout_s: float = 3.0) -> Engine:
             pool_timeout=timeout_s,
             connect_args={"connect_timeout": max(1, round(timeout_s))},
         )
-    metadata.create_all(engine)
+    from projections.schema import upgrade_schema
+
+    upgrade_schema(engine)
     return engine
 
 

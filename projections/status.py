@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Engine,
     Integer,
@@ -24,8 +24,8 @@ from sqlalchemy import (
 
 from aggregates.mail_item import MailItem
 from aggregates.safe_text import view_text
+from projections.base import Projection
 from projections.database import metadata
-from projections.tracking import claim_position, read_position, reset_positions
 
 status_items = Table(
     "status_items",
@@ -83,8 +83,9 @@ def received_text(channel: str) -> str:
     return f"{what} ist bei der Stadt eingegangen."
 
 
-class StatusProjection:
+class StatusProjection(Projection):
     name = "status"
+    tables = (status_timeline, status_items)
     topics = tuple(
         get_topic(cls)
         for cls in (
@@ -97,72 +98,51 @@ class StatusProjection:
     )
 
     def __init__(self, engine: Engine, department_name: DepartmentName) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self.department_name = department_name
 
-    def position(self, source: str) -> int:
-        with self.engine.connect() as conn:
-            return read_position(conn, f"{self.name}@{source}")
-
-    def process(self, event: Any, tracking: Tracking) -> bool:
-        """Apply one event and advance the position, atomically. False on redelivery.
-
-        An event published twice (the relay may repeat itself after a crash) arrives at a
-        new position; the item's version in the view recognises it and it changes nothing.
-        """
-        with self.engine.begin() as conn:
-            if not claim_position(
-                conn, f"{self.name}@{tracking.application_name}", tracking.notification_id
-            ):
-                return False
-            item_id = str(event.originator_id)
-            version = event.originator_version
-            change = self._change_for(event)
-            if isinstance(event, MailItem.Received):
-                seen = conn.execute(
-                    select(status_items.c.item_id).where(status_items.c.item_id == item_id)
-                ).first()
-                if seen is not None:
-                    return True
-                conn.execute(
-                    insert(status_items).values(
-                        item_id=item_id,
-                        reference=event.reference,
-                        access_code_hash=event.access_code_hash,
-                        channel=event.channel,
-                        subject=view_text(event.submission.subject, 500)
-                        if event.submission
-                        else None,
-                        status="received",
-                        item_version=version,
-                        received_at=event.received_at,
-                        updated_at=event.timestamp,
-                    )
+    def apply(self, conn: Connection, event: Any) -> None:
+        """An event published twice (the relay may repeat itself after a crash) arrives at a
+        new position; the item's version in the view recognises it and it changes nothing."""
+        item_id = str(event.originator_id)
+        version = event.originator_version
+        change = self._change_for(event)
+        if isinstance(event, MailItem.Received):
+            seen = conn.execute(
+                select(status_items.c.item_id).where(status_items.c.item_id == item_id)
+            ).first()
+            if seen is not None:
+                return
+            conn.execute(
+                insert(status_items).values(
+                    item_id=item_id,
+                    reference=event.reference,
+                    access_code_hash=event.access_code_hash,
+                    channel=event.channel,
+                    subject=view_text(event.submission.subject, 500) if event.submission else None,
+                    status="received",
+                    item_version=version,
+                    received_at=event.received_at,
+                    updated_at=event.timestamp,
                 )
-            elif change is not None:
-                applied = conn.execute(
-                    update(status_items)
-                    .where(status_items.c.item_id == item_id, status_items.c.item_version < version)
-                    .values(updated_at=event.timestamp, item_version=version, **change.columns)
+            )
+        elif change is not None:
+            applied = conn.execute(
+                update(status_items)
+                .where(status_items.c.item_id == item_id, status_items.c.item_version < version)
+                .values(updated_at=event.timestamp, item_version=version, **change.columns)
+            )
+            if applied.rowcount == 0:  # already applied, or the item is not known yet
+                return
+        if change is not None:
+            conn.execute(
+                insert(status_timeline).values(
+                    item_id=item_id,
+                    at=event.timestamp,
+                    status=change.status,
+                    text=view_text(change.text, 500),
                 )
-                if applied.rowcount == 0:  # already applied, or the item is not known yet
-                    return True
-            if change is not None:
-                conn.execute(
-                    insert(status_timeline).values(
-                        item_id=item_id,
-                        at=event.timestamp,
-                        status=change.status,
-                        text=view_text(change.text, 500),
-                    )
-                )
-        return True
-
-    def record_failure(self, event: Any, tracking: Tracking, failure: object) -> bool:
-        return False  # a read model must not skip an event: it stalls, visibly
-
-    def persist_attempts(self, event: Any) -> bool:
-        return False
+            )
 
     def _change_for(self, event: Any) -> _Change | None:
         if isinstance(event, MailItem.Received):
@@ -218,13 +198,6 @@ class StatusProjection:
             received_at=row["received_at"],
             timeline=tuple(TimelineEntry(e["at"], e["status"], e["text"]) for e in entries),
         )
-
-    def clear(self) -> None:
-        """Forget every row and every position, so the next run rebuilds from zero."""
-        with self.engine.begin() as conn:
-            conn.execute(status_timeline.delete())
-            conn.execute(status_items.delete())
-            reset_positions(conn, f"{self.name}@")
 
 
 @dataclass(frozen=True)

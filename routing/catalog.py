@@ -11,9 +11,12 @@ administrator writes down for the router (all optional):
 - ``keywords``: what it handles in the words citizens use ("Schlagloch", "Tonne nicht geleert");
 - ``reference_formats``: its file-number formats, e.g. ``"36.2-FE-NNNN/YY"`` (see
   ``routing.reference_formats`` for the notation);
-- ``threshold``: the confidence an automatic routing to it needs.
+- ``threshold``: the confidence an automatic routing to it needs;
+- ``processing_days``: its processing deadline in working days (default 20); a service may set
+  its own, else it has its department's.
 
-City-wide: ``[city] reference_formats`` (department-neutral formats such as the portal's),
+City-wide: ``[city] land`` (the Land whose public holidays are no working days, default ``NW``),
+``[city] reference_formats`` (department-neutral formats such as the portal's),
 ``[routing]`` defaults, ``[[misdirected]]`` vocabulary groups for mail that is not for the city
 (Finanzamt, Jobcenter, advertising, ...) and ``[[rules]]`` that decide before the classifier.
 """
@@ -28,12 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aggregates.deadlines import LANDS
 from routing.reference_formats import ReferenceFormatError, compile_format
 
 MISDIRECTED = "misdirected"
 """Pseudo-department id of mail that is not for the city at all."""
 TRIAGE = "triage"
 """Rule target that sends an item to the triage queue."""
+DEFAULT_PROCESSING_DAYS = 20
+"""A department's processing deadline in working days when the catalog names none."""
 
 
 class CatalogError(ValueError):
@@ -53,6 +59,8 @@ class Service:
     key: str
     name: str
     department_id: str
+    processing_days: int | None = None
+    """Working days to process; None: the department's."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class Department:
     aliases: tuple[str, ...] = ()
     reference_formats: tuple[str, ...] = ()
     threshold: float | None = None
+    processing_days: int = DEFAULT_PROCESSING_DAYS
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,8 @@ class City:
     name: str
     reference_prefix: str
     reference_formats: tuple[str, ...] = ()
+    land: str = "NW"
+    """Land code (``NW``, ``BE``, ...): whose public holidays count as no working days."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,10 @@ class Catalog:
         self._validate()
 
     def _validate(self) -> None:
+        land = self.city.land
+        if not isinstance(land, str) or land not in LANDS:
+            known = ", ".join(sorted(LANDS))
+            raise CatalogError(f"[city] land {land!r} is not a German Land code ({known})")
         for rule in self.rules:
             if rule.target not in self._departments and rule.target not in (MISDIRECTED, TRIAGE):
                 raise CatalogError(f"rule {rule.name!r} targets unknown department {rule.target!r}")
@@ -168,6 +183,16 @@ class Catalog:
         threshold = self.department(department_id).threshold
         return self.settings.default_threshold if threshold is None else threshold
 
+    def processing_days(self, department_id: str, service_key: str | None) -> int:
+        """Working days a case of this department (and service) has: the service's own value
+        if it sets one and belongs to the department, else the department's (also for a case
+        re-routed elsewhere or whose service has left the catalog)."""
+        department = self.department(department_id)
+        service = self._services.get(service_key or "")
+        if service and service.department_id == department_id and service.processing_days:
+            return service.processing_days
+        return department.processing_days
+
     def reference_formats(self) -> list[tuple[str, str | None]]:
         """Every reference format with the department it belongs to (None: city-wide)."""
         owned = [(p, d.id) for d in self.departments for p in d.reference_formats]
@@ -197,6 +222,7 @@ class Catalog:
             name=city_data["name"],
             reference_prefix=city_data["reference_prefix"],
             reference_formats=_strings(city_data, "reference_formats"),
+            land=city_data.get("land", "NW"),
         )
         departments = tuple(_department_from_toml(d) for d in data["departments"])
         misdirection = tuple(
@@ -239,19 +265,35 @@ class Catalog:
 
 def _department_from_toml(d: dict[str, Any]) -> Department:
     threshold = d.get("threshold")
+    days = _working_days(d, f"department {d['id']!r}")
     return Department(
         id=d["id"],
         name=d["name"],
         description=d.get("description", ""),
         services=tuple(
-            Service(key=s["key"], name=s["name"], department_id=d["id"])
+            Service(
+                key=s["key"],
+                name=s["name"],
+                department_id=d["id"],
+                processing_days=_working_days(s, f"service {s['key']!r}"),
+            )
             for s in d.get("services", [])
         ),
         keywords=_strings(d, "keywords"),
         aliases=_strings(d, "aliases"),
         reference_formats=_strings(d, "reference_formats"),
         threshold=None if threshold is None else float(threshold),
+        processing_days=DEFAULT_PROCESSING_DAYS if days is None else days,
     )
+
+
+def _working_days(table: dict[str, Any], owner: str) -> int | None:
+    value = table.get("processing_days")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise CatalogError(f"{owner}: processing_days must be a whole number of working days, >= 1")
+    return value
 
 
 def _strings(table: dict[str, Any], key: str) -> tuple[str, ...]:

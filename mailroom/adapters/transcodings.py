@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
@@ -33,9 +34,23 @@ class DataclassAsDict(Transcoding):
         return self.type(**values)
 
 
+class DateAsISO(Transcoding):
+    """Calendar dates (due dates); datetimes have their own transcoding in the library."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
 VALUE_OBJECTS = (Document, Applicant, Submission, PageText, QualityIssue, RoutingCandidate)
 
 
 def register_value_objects(transcoder: JSONTranscoder) -> None:
+    transcoder.register(DateAsISO())
     for cls in VALUE_OBJECTS:
         transcoder.register(DataclassAsDict(cls))

@@ -12,6 +12,7 @@ from mailroom.api.errors import install_error_handlers
 from mailroom.api.routes import catalog, operations, scans, status, submissions
 from mailroom.bootstrap import Mailroom, build
 from mailroom.config import Settings
+from mailroom.web import mount_web
 
 
 def create_app(mailroom: Mailroom | None = None, settings: Settings | None = None) -> FastAPI:
@@ -44,6 +45,7 @@ def create_app(mailroom: Mailroom | None = None, settings: Settings | None = Non
     app.include_router(api)
     app.include_router(catalog.router)
     app.include_router(operations.router)
+    mount_web(app, mailroom)
     settings = mailroom.settings
     max_body = (settings.max_request_mb + 1) * 2**20  # the files plus the form around them
     app.add_middleware(BodySizeLimit, max_bytes=max_body)

@@ -21,9 +21,9 @@ from mailroom.intake.inspection import (
     RejectedFileError,
     UnsupportedFileTypeError,
 )
-from mailroom.intake.service import IdempotencyConflictError, IntakeError
 from mailroom.outages import OUTAGE_TYPES, outage_of
-from mailroom.status import StatusNotFoundError, TooManyAttemptsError
+from mailroom.services.intake import IdempotencyConflictError, IntakeError
+from mailroom.services.status import StatusNotFoundError, TooManyAttemptsError
 from routing.catalog import UnknownServiceError
 
 log = logging.getLogger(__name__)

@@ -27,9 +27,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from mailroom.intake.inspection import FileTooLargeError
-from mailroom.intake.service import TooManyFilesError, Upload
 from mailroom.outages import StorageFullError
 from mailroom.ports import BlobRef, content_key
+from mailroom.services.intake import TooManyFilesError, Upload
 
 _MAX_FIELD_BYTES = 1024 * 1024
 T = TypeVar("T")

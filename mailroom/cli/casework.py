@@ -21,21 +21,22 @@ def reroute(
     note: Annotated[str, typer.Option(help="Why")] = "",
 ) -> None:
     """Move an item to another department; the router learns from every re-routing."""
-    from mailroom.bootstrap import build, utc_now
-    from mailroom.casework import Casework, CaseworkError
+    from mailroom.auth.principal import system_principal
+    from mailroom.bootstrap import build
     from mailroom.config import Settings
+    from mailroom.services import ServiceError
 
     mailroom = build(Settings())
     try:
-        item = Casework(mailroom.app, mailroom.catalog, utc_now).reroute(
-            reference, department, by=by, note=note
+        mailroom.services.casework.reroute_item(
+            system_principal(f"cli:{by}"), reference, department, note=note
         )
-    except CaseworkError as exc:
+    except ServiceError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     finally:
         mailroom.stop()
-    typer.echo(f"{item.reference} is now with {mailroom.department_name(department)}")
+    typer.echo(f"{reference} is now with {mailroom.department_name(department)}")
 
 
 @cases_app.command("import")
@@ -43,8 +44,8 @@ def import_cases(
     path: Annotated[Path, typer.Argument(help="JSON lines: case, department, party, ...")],
 ) -> None:
     """Import the open cases of a legacy system, so follow-up letters find them."""
-    from mailroom.bootstrap import build, utc_now
-    from mailroom.casework import Casework
+    from mailroom.auth.principal import system_principal
+    from mailroom.bootstrap import build
     from mailroom.config import Settings
     from routing import load_cases
     from routing.cases import CasesFileError
@@ -56,7 +57,9 @@ def import_cases(
         raise typer.Exit(1) from None
     mailroom = build(Settings())
     try:
-        imported, known = Casework(mailroom.app, mailroom.catalog, utc_now).import_cases(directory)
+        imported, known = mailroom.services.imports.import_cases(
+            system_principal("cli:cases-import"), directory
+        )
     finally:
         mailroom.stop()
     typer.echo(f"{imported} cases imported, {known} were already known")

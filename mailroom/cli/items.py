@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mailroom.cli.main import app
+from mailroom.texts_de import triage_reason
 
 if TYPE_CHECKING:
     from aggregates.mail_item import MailItem
@@ -61,6 +62,8 @@ def item_state(item: MailItem, mailroom_app: MailroomApp) -> dict[str, Any]:
     if item.status == "triage":
         triage = {
             "reason": item.triage_reason,
+            "reason_text": triage_reason(item.triage_reason),
+            "detail": item.triage_detail,
             "warnings": item.triage_warnings,
             "misdirected": item.misdirected,
             "candidates": [

@@ -18,7 +18,6 @@ from typing import Annotated, Any
 
 import typer
 
-from mailroom.bootstrap import utc_now
 from mailroom.cli.main import app
 from ocr import OcrEngine, OcrError, OcrOptions, read_text_layer
 from routing import CatalogError, ExamplesError, Letter, Router, load_cases, load_examples
@@ -132,18 +131,19 @@ def import_examples(
 ) -> None:
     """Import labelled example letters; the router learns from them (as events, so the model
     can always be rebuilt). Importing the same folder again adds nothing."""
+    from mailroom.auth.principal import system_principal
     from mailroom.bootstrap import build
-    from mailroom.casework import Casework, CaseworkError
     from mailroom.config import Settings
+    from mailroom.services import ServiceError
 
     mailroom = build(Settings())
     try:
         with LetterReader() as reader:
             examples = load_examples(folder, read_text=reader.read_example)
-        imported, known = Casework(mailroom.app, mailroom.catalog, utc_now).import_examples(
-            examples, source_prefix=folder.resolve().name
+        imported, known = mailroom.services.imports.import_examples(
+            system_principal("cli:import-examples"), examples, source_prefix=folder.resolve().name
         )
-    except (ExamplesError, UnreadableLetterError, CaseworkError) as exc:
+    except (ExamplesError, UnreadableLetterError, ServiceError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     finally:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 import uvicorn
-from eventsourcing.utils import get_topic
 
-from aggregates.station import ScanningStation, hash_token
-from mailroom.application import MailroomApp
-from mailroom.bootstrap import build_app
+from mailroom.auth.principal import system_principal
+from mailroom.bootstrap import Mailroom, build_app
 from mailroom.cli.main import app
 from mailroom.config import Settings
 
@@ -48,7 +44,9 @@ def serve(
     typer.echo(f"  blob store:  {settings.blob_store_url}")
     typer.echo(f"  runner:      {settings.bus}")
     typer.echo(f"  API docs:    {base}/docs")
-    if not _has_station(mailroom.app):
+    typer.echo(f"  dashboard:   {base}/anmelden")
+    _first_sign_in(mailroom)
+    if not mailroom.services.stations.any_registered():
         typer.echo("  No scanning station is registered yet. Register one with:")
         typer.echo("      mailroom station add 'Poststelle Rathaus'")
         typer.echo(f"  and upload with: mailroom scan --server {base} --token TOKEN FILES...")
@@ -71,29 +69,21 @@ def serve(
 @station_app.command("add")
 def station_add(name: Annotated[str, typer.Argument(help="A name people recognise")]) -> None:
     """Register a scanning station and print its token (shown only once)."""
-    name = name.strip()
-    if not name:
-        typer.echo("error: the station needs a name", err=True)
-        raise typer.Exit(2)
-    settings = Settings()
-    mailroom_app = build_app(settings)
-    token = secrets.token_urlsafe(32)
-    token_hash = hash_token(token)
-    station = ScanningStation(
-        name=name,
-        token_hash=token_hash,
-        registered_at=datetime.now(UTC),
-    )
-    mailroom_app.save(station)
-    mailroom_app.close()
-    typer.echo(f"Registered scanning station {name!r}.")
+    from mailroom.bootstrap import utc_now
+    from mailroom.services import ServiceError
+    from mailroom.services.stations import StationService
+
+    mailroom_app = build_app(Settings())
+    try:
+        _, token = StationService(mailroom_app, utc_now).register(system_principal("cli"), name)
+    except ServiceError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        mailroom_app.close()
+    typer.echo(f"Registered scanning station {name.strip()!r}.")
     typer.echo("Its token (store it now; it is not shown again):")
     typer.echo(token)
-
-
-def _has_station(mailroom_app: MailroomApp) -> bool:
-    topic = get_topic(ScanningStation.Registered)
-    return bool(mailroom_app.notifications_after(0, 1, (topic,)))
 
 
 def _redact(url: str) -> str:
@@ -101,3 +91,22 @@ def _redact(url: str) -> str:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
     return url
+
+
+def _first_sign_in(mailroom: Mailroom) -> None:
+    """On the very first start of a development install, create an administrator so that
+    someone can sign in; in production accounts come from the identity provider."""
+    staff = mailroom.services.staff
+    if staff.any_registered() or mailroom.settings.oidc_issuer:
+        return
+    if mailroom.settings.environment != "development":
+        typer.echo("  No staff account yet. Create one with:")
+        typer.echo("      mailroom staff add LOGIN --role admin")
+        return
+    _, password = staff.add(
+        system_principal("first-start"), "admin", "Administration", ["admin"], []
+    )
+    typer.echo("  First start: an administrator account was created. Sign in with")
+    typer.echo(f"      Benutzername: admin   Passwort: {password}")
+    typer.echo("  (shown only now; add colleagues with:")
+    typer.echo("      mailroom staff add LOGIN --role clerk --department ID)")

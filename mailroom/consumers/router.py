@@ -19,13 +19,12 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
-from aggregates.case import Case
-from aggregates.mail_item import ItemStatus, MailItem
+from aggregates.case import Case, CaseStatus
+from aggregates.mail_item import ItemStatus, MailItem, TriageReason
 from aggregates.values import Channel, RoutingCandidate
 from mailroom.application import MailroomApp
 from mailroom.consumers.base import EventRecordingConsumer, Failure
 from mailroom.consumers.routing_model import RouterFromEvents
-from mailroom.texts_de import TRIAGE_RESCAN, TRIAGE_ROUTING_FAILED, extraction_failure
 from projections.case_directory import CaseDirectoryProjection
 from routing import Catalog, Decision, Letter, route_submission
 
@@ -63,9 +62,11 @@ class RouterConsumer(EventRecordingConsumer):
         if not item.text_complete:
             return False  # wait for the other documents
         if item.quality_issues or item.extraction_failures:
-            warnings = [i.message for i in item.quality_issues]
-            warnings += [extraction_failure(f.code) for f in item.extraction_failures.values()]
-            item.send_to_triage(TRIAGE_RESCAN, candidates=[], warnings=warnings)
+            codes = [i.code for i in item.quality_issues]
+            codes += [f.code for f in item.extraction_failures.values()]
+            item.send_to_triage(
+                TriageReason.RESCAN, candidates=[], warnings=[], detail=", ".join(codes)
+            )
             return self.save(own, item)
         decision = self.model.current().decide(Letter(item.text, str(item.id)), self.cases)
         return self.save(own, *self._apply(item, decision, "classifier"))
@@ -77,7 +78,9 @@ class RouterConsumer(EventRecordingConsumer):
             return True
         item = self.app.get_item(event.originator_id)
         if item.status is ItemStatus.RECEIVED and item.case_id is None:
-            item.send_to_triage(TRIAGE_ROUTING_FAILED, candidates=[], warnings=[])
+            item.send_to_triage(
+                TriageReason.ROUTING_FAILED, candidates=[], warnings=[], detail=failure.detail
+            )
             self.save(own, item)
         else:
             self.save(own)  # decided meanwhile: only the position moves on
@@ -89,12 +92,15 @@ class RouterConsumer(EventRecordingConsumer):
             case = self._existing_case(decision.case)
             if case is not None and not case.closed:
                 case.attach_item(item.id)
+                if case.status is CaseStatus.WAITING:  # the answer the clerk asked for
+                    case.receive_information(item.id, f"system:{self.name}", self.clock())
                 item.route(case.department_id, "follow-up", decision.confidence, explanation)
                 item.attach_to_case(case.id, case.reference)
                 return [item, case]
         if decision.triage or decision.department is None:
             item.send_to_triage(
-                decision.reason,
+                _triage_code(decision),
+                detail=decision.reason,
                 candidates=[
                     RoutingCandidate(c.department, round(c.confidence, 4))
                     for c in decision.candidates
@@ -110,15 +116,18 @@ class RouterConsumer(EventRecordingConsumer):
 
     def _open_case(self, item: MailItem, department_id: str) -> Case:
         submission = item.submission
-        return Case(
+        service_key = submission.service_key if submission else None
+        return Case.open(
             reference=item.reference,
             department_id=department_id,
             subject=submission.subject if submission else _subject(item.text),
             party=submission.applicant.name if submission else "",
             address=(submission.applicant.address or "") if submission else "",
             opened_at=self.clock(),
+            opened_by=f"system:{self.name}",
             first_item_id=item.id,
-            service_key=submission.service_key if submission else None,
+            service_key=service_key,
+            processing_days=self.catalog.processing_days(department_id, service_key),
         )
 
     def _existing_case(self, reference: str) -> Case | None:
@@ -151,3 +160,11 @@ def _subject(text: str) -> str:
         if _SALUTATION.match(line):
             return previous[:200]
     return lines[0][:200] if lines else "Eingang ohne Text"
+
+
+def _triage_code(decision: Decision) -> TriageReason:
+    if decision.misdirected:
+        return TriageReason.MISDIRECTED
+    if decision.reason.startswith("unknown service key"):
+        return TriageReason.UNKNOWN_SERVICE
+    return TriageReason.UNCERTAIN

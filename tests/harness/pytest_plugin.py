@@ -83,3 +83,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _startup_seconds:
         timings = ", ".join(f"{name} {secs:.2f}s" for name, secs in _startup_seconds.items())
         terminalreporter.write_line(f"test servers ready in: {timings}")
+
+
+from tests.harness.oidc_provider import OidcProvider, running_oidc_provider  # noqa: E402
+
+
+@pytest.fixture
+def oidc_provider() -> Iterator[OidcProvider]:
+    """A fresh OpenID provider per test with ``TEST_USERS`` (tests/harness/oidc_provider.py)."""
+    with running_oidc_provider() as provider:
+        yield provider
+
+
+# Browser tests (tests/harness/browser.py): ``chromium`` (session), ``browser_page`` (per test).
+from tests.harness.browser import browser_page, chromium  # noqa: E402, F401

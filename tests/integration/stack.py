@@ -19,7 +19,7 @@ from aggregates.case import Case
 from aggregates.mail_item import MailItem
 from mailroom.bootstrap import Mailroom
 from mailroom.config import Settings
-from mailroom.intake.service import Receipt
+from mailroom.services.intake import Receipt
 from tests.harness.s3 import S3Endpoint
 
 WORKERS = ("ocr", "ocr-bulk", "router", "status", "case-directory")

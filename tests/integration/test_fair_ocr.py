@@ -15,7 +15,7 @@ from aggregates.mail_item import MailItem
 from aggregates.station import ScanningStation, hash_token
 from mailroom.bootstrap import build
 from mailroom.intake.inspection import ImageTooLargeError, UploadLimits, inspect_file
-from mailroom.intake.service import Upload
+from mailroom.services.intake import Upload
 from tests.fixtures import documents
 from tests.fixtures.builders import FakeClock
 from tests.integration.stack import wait_until

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mailroom.bootstrap import Mailroom, build
-from mailroom.intake.service import Receipt, Upload
+from mailroom.services.intake import Receipt, Upload
 from tests.fixtures.builders import FakeClock, submission
 from tests.fixtures.documents import png_page
 from tests.harness.kafka import KafkaBroker

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from mailroom.bootstrap import Mailroom
 from mailroom.cli import app
-from mailroom.intake.service import Upload
+from mailroom.services.intake import Upload
 from tests.fixtures import ocr_documents
 from tests.fixtures.builders import submission
 from tests.fixtures.documents import text_pdf
@@ -40,7 +40,8 @@ def test_item_show_prints_the_state_of_a_triaged_scan_with_each_documents_ocr_ou
     assert shown.exit_code == 0, shown.output
     state = json.loads(shown.output)
     assert state["reference"] == receipt.reference and state["status"] == "triage"
-    assert state["triage"]["reason"] == "Bitte neu scannen oder von Hand erfassen"
+    assert state["triage"]["reason"] == "rescan"
+    assert state["triage"]["reason_text"] == "Bitte neu scannen oder von Hand erfassen"
     speck, letter = state["documents"]
     assert speck["ocr"]["outcome"] == "read" and "blank_page" in speck["ocr"]["quality_issues"]
     assert letter["ocr"]["method"] == "text-layer"

@@ -7,9 +7,9 @@ import pytest
 from aggregates.mail_item import ItemStatus
 from aggregates.station import ScanningStation, hash_token
 from mailroom.bootstrap import Mailroom, build
-from mailroom.intake.service import IdempotencyConflictError, Upload
 from mailroom.runner import EmbeddedRunner
-from mailroom.status import StatusNotFoundError
+from mailroom.services.intake import IdempotencyConflictError, Upload
+from mailroom.services.status import StatusNotFoundError
 from routing.catalog import UnknownServiceError
 from tests.fixtures.builders import FakeClock, submission
 from tests.fixtures.documents import image_pdf, png_page, text_pdf

@@ -6,8 +6,8 @@ from __future__ import annotations
 from uuid import uuid4
 
 from aggregates.station import ScanningStation, hash_token
-from mailroom.casework import Casework
-from mailroom.intake.service import Upload
+from mailroom.auth.principal import system_principal
+from mailroom.services.intake import Upload
 from routing import CaseRecord
 from tests.fixtures.builders import FakeClock, submission
 from tests.fixtures.documents import text_pdf
@@ -57,7 +57,7 @@ def test_scanned_letters_are_routed_and_follow_ups_join_their_case(stack):
     """A new letter opens a case at the department the router chose; a follow-up from the
     same citizen citing that case's legacy reference is attached to it."""
     mailroom = stack.mailroom
-    Casework(mailroom.app, mailroom.catalog, FakeClock()).import_cases([LEGACY_CASE])
+    mailroom.services.imports.import_cases(system_principal("test"), [LEGACY_CASE])
     station = ScanningStation(
         name="Scanner", token_hash=hash_token(uuid4().hex), registered_at=FakeClock()()
     )

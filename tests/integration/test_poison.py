@@ -14,7 +14,7 @@ from aggregates.mail_item import ItemStatus
 from aggregates.station import ScanningStation, hash_token
 from mailroom.api.app import create_app
 from mailroom.bootstrap import Mailroom
-from mailroom.intake.service import Receipt, Upload
+from mailroom.services.intake import Receipt, Upload
 from mailroom.texts_de import extraction_failure
 from tests.fixtures import ocr_documents
 from tests.fixtures.builders import FakeClock, submission
@@ -87,7 +87,8 @@ def test_unreadable_scans_go_to_triage_and_the_letters_behind_them_are_routed(st
         assert mailroom.app.get_item(receipt.item_id).department_id == "abfall"
     for receipt in bad:
         item = mailroom.app.get_item(receipt.item_id)
-        assert item.status is ItemStatus.TRIAGE and item.triage_warnings, item.reference
+        assert item.status is ItemStatus.TRIAGE and item.triage_reason == "rescan", item.reference
+        assert item.triage_detail, item.reference  # names what was wrong
     assert mailroom.health.problems() == []
 
 
@@ -105,7 +106,7 @@ def test_a_document_that_breaks_the_engine_is_recorded_as_failed_after_bounded_a
     assert item.status is ItemStatus.TRIAGE
     (failure,) = item.extraction_failures.values()
     assert failure.code == "processing_failed" and "get_pos" in failure.detail
-    assert item.triage_warnings == [extraction_failure("processing_failed")]
+    assert item.triage_reason == "rescan" and item.triage_detail == "processing_failed"
     assert extraction_failure("processing_failed").startswith("Text konnte nicht gelesen werden")
     for receipt in good:
         assert mailroom.app.get_item(receipt.item_id).status is ItemStatus.ROUTED

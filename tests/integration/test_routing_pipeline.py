@@ -10,10 +10,11 @@ from eventsourcing.utils import get_topic
 from aggregates.case import Case
 from aggregates.mail_item import ItemStatus, MailItem
 from aggregates.station import ScanningStation, hash_token
+from mailroom.auth.principal import system_principal
 from mailroom.bootstrap import Mailroom
-from mailroom.casework import Casework, CaseworkError
-from mailroom.intake.service import Upload
-from mailroom.texts_de import TRIAGE_RESCAN as RESCAN
+from mailroom.services import ServiceError
+from mailroom.services.intake import Upload
+from mailroom.texts_de import triage_reason
 from routing import CaseRecord, Example
 from tests.fixtures import scans
 from tests.fixtures.builders import FakeClock
@@ -45,9 +46,30 @@ CASE = CaseRecord(
 )
 
 
+ADMIN = system_principal("test")
+
+
+class Casework:
+    """The services a test calls, acting as an administrator."""
+
+    def __init__(self, mailroom: Mailroom) -> None:
+        self.services = mailroom.services
+
+    def import_cases(self, cases):
+        return self.services.imports.import_cases(ADMIN, cases)
+
+    def import_examples(self, examples, prefix):
+        return self.services.imports.import_examples(ADMIN, examples, prefix)
+
+    def reroute(self, reference, department, by, note=""):
+        return self.services.casework.reroute_item(
+            system_principal(by), reference, department, note
+        )
+
+
 @pytest.fixture
 def casework(mailroom: Mailroom) -> Casework:
-    return Casework(mailroom.app, mailroom.catalog, FakeClock())
+    return Casework(mailroom)
 
 
 def scan(mailroom: Mailroom, text: str) -> MailItem:
@@ -151,7 +173,7 @@ def test_a_clerks_rerouting_is_an_event_the_router_learns_from(mailroom, casewor
 
 def test_rerouting_to_an_unknown_department_is_refused(mailroom, casework):
     item = scan(mailroom, SPERRMUELL)
-    with pytest.raises(CaseworkError, match="unknown department"):
+    with pytest.raises(ServiceError, match="unknown department"):
         casework.reroute(item.reference, "nirgendwo", by="clerk")
 
 
@@ -191,8 +213,9 @@ def test_a_blank_scan_goes_to_triage_for_rescanning_instead_of_guessing(mailroom
     item = scan_files(mailroom, ("leer.png", scans.png_bytes(scans.blank_page())))
     assert item.status is ItemStatus.TRIAGE
     (triaged,) = events_of(mailroom, MailItem.SentToTriage)
-    assert triaged.reason == RESCAN
-    assert triaged.warnings  # says why, in words a clerk understands
+    assert triaged.code == "rescan"
+    assert set(triaged.detail.split(", ")) <= {"blank_page", "no_text"}  # what was wrong
+    assert triage_reason(triaged.code) == "Bitte neu scannen oder von Hand erfassen"
     assert item.quality_issues[0].code in {"blank_page", "no_text"}
 
 

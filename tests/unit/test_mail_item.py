@@ -40,7 +40,7 @@ def test_routing_assigns_the_department_once():
 
 def test_an_item_in_triage_can_be_rerouted_by_a_clerk():
     item = received_item()
-    item.send_to_triage("unsure", [RoutingCandidate("abfall", 0.4)], warnings=[])
+    item.send_to_triage("uncertain", [RoutingCandidate("abfall", 0.4)], warnings=[])
     assert item.status is ItemStatus.TRIAGE
     item.reroute("abfall", rerouted_by="clerk-1", note="Sperrmüll")
     assert item.status is ItemStatus.ROUTED and item.department_id == "abfall"
@@ -63,16 +63,17 @@ def test_an_item_belongs_to_one_case_only():
 
 def test_a_closed_case_takes_no_more_items():
     first = uuid4()
-    case = Case(
+    case = Case.open(
         reference="R",
         department_id="abfall",
         subject="Tonne",
         party="Eva",
         opened_at=NOW,
+        opened_by="system:router",
         first_item_id=first,
     )
     case.attach_item(first)  # attaching the same item again changes nothing
     assert case.item_ids == [first]
-    case.close(NOW, "erledigt")
+    case.close(NOW, "done", closed_by="staff:eva")
     with pytest.raises(CaseClosedError):
         case.attach_item(uuid4())

@@ -1,0 +1,1 @@
+"""Who is acting: staff principals, their permissions, local accounts and OpenID Connect."""
