@@ -15,10 +15,12 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from aggregates.deadlines import calendar_for
 from mailroom.adapters.event_store import persistence_env
 from mailroom.adapters.filesystem_blobs import FileSystemBlobStore
 from mailroom.api.multipart import ReceiveLimits
 from mailroom.application import MailroomApp
+from mailroom.auth.oidc import OidcClient, OidcConfig
 from mailroom.config import Settings
 from mailroom.consumers.base import Consumer
 from mailroom.consumers.delivery import RetryPolicy
@@ -41,11 +43,15 @@ from mailroom.workdirs import WorkDirs, sweep_stale
 from ocr import OcrEngine, OcrOptions
 from projections.base import Projection
 from projections.case_directory import CaseDirectoryProjection
+from projections.cases import CaseViewProjection
 from projections.database import create_views_engine
+from projections.items import ItemViewProjection
+from projections.search import SearchProjection
 from projections.status import StatusProjection
 from routing.catalog import Catalog, UnknownDepartmentError
 
 log = logging.getLogger(__name__)
+OIDC_CALLBACK_PATH = "/anmelden/oidc/zurueck"  # served by mailroom.web.routes_oidc
 T = TypeVar("T")
 
 
@@ -64,15 +70,25 @@ class ReadModels:
 
     status: StatusProjection
     case_directory: CaseDirectoryProjection
+    cases: CaseViewProjection
+    items: ItemViewProjection
+    search: SearchProjection
 
     def all(self) -> list[Projection]:
-        return [self.status, self.case_directory]
+        return [self.status, self.case_directory, self.cases, self.items, self.search]
 
 
-def build_read_models(views: Engine, catalog: Catalog) -> ReadModels:
+def build_read_models(
+    views: Engine, catalog: Catalog, staff_name: Callable[[str], str | None] | None = None
+) -> ReadModels:
     return ReadModels(
         status=StatusProjection(views, lambda d: _department_name(catalog, d)),
         case_directory=CaseDirectoryProjection(views),
+        cases=CaseViewProjection(
+            views, calendar_for(catalog.city.land), catalog.processing_days, staff_name
+        ),
+        items=ItemViewProjection(views),
+        search=SearchProjection(views),
     )
 
 
@@ -105,6 +121,7 @@ class Mailroom:
     runner: EmbeddedRunner
     readiness: Readiness
     retry_policy: RetryPolicy
+    oidc: OidcClient | None
     receive_limits: ReceiveLimits
     work_dirs: WorkDirs
 
@@ -161,6 +178,8 @@ class Mailroom:
 
     def stop(self) -> None:
         self.runner.stop()
+        if self.oidc is not None:
+            self.oidc.close()
         self.ocr_engine.close()
         self.readiness.close()
         self.work_dirs.release_all()
@@ -175,7 +194,9 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
     timeout = settings.dependency_timeout_s
     views = _creating_tables(lambda: create_views_engine(settings.views_db_url, timeout))
     health = HealthStore(views, clock)
-    read_models = build_read_models(views, catalog)
+    staff = StaffService(app, catalog, clock)
+    staff_lookup = _staff_lookup(staff)
+    read_models = build_read_models(views, catalog, lambda p: (staff_lookup(p) or (None,))[0])
     work_dirs = WorkDirs()
     for parent in (settings.spool_dir, settings.work_dir / "ocr"):
         sweep_stale(parent)  # what killed processes left behind (living ones hold a lock)
@@ -206,13 +227,10 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
     )
     limiter = FailureRateLimiter(settings.status_failures_allowed, settings.status_failure_window_s)
     status = StatusService(read_models.status, app, catalog.city.reference_prefix, limiter)
-    staff = StaffService(app, catalog, clock)
     services = Services(
         intake=intake,
         status=status,
-        casework=CaseworkService(
-            app, catalog, read_models.case_directory, _staff_lookup(staff), clock
-        ),
+        casework=CaseworkService(app, catalog, read_models.case_directory, staff_lookup, clock),
         triage=TriageService(app, catalog, clock),
         staff=staff,
         stations=StationService(app, clock),
@@ -246,6 +264,7 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
             min_rate_bytes_s=settings.http_body_min_rate_bytes_s,
         ),
         work_dirs=work_dirs,
+        oidc=_oidc_client(settings),
     )
 
 
@@ -318,6 +337,23 @@ def build_blob_store(settings: Settings) -> BlobStore:
         )
         return S3BlobStore(client, parsed.netloc)
     raise ConfigurationError(f"unsupported blob store URL {url!r}: use file:///PATH or s3://BUCKET")
+
+
+def _oidc_client(settings: Settings) -> OidcClient | None:
+    """Staff sign-in through the city's identity provider, when one is configured."""
+    if not settings.oidc_issuer:
+        return None
+    public = settings.public_url or f"http://{settings.host}:{settings.port}"
+    return OidcClient(
+        OidcConfig(
+            issuer=settings.oidc_issuer,
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret,
+            redirect_uri=public.rstrip("/") + OIDC_CALLBACK_PATH,
+            roles_claim=settings.oidc_roles_claim,
+            departments_claim=settings.oidc_departments_claim,
+        )
+    )
 
 
 def _staff_lookup(staff: StaffService) -> StaffLookup:

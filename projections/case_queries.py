@@ -6,10 +6,7 @@ Every query is index-backed for a million cases: the queue reads one index range
 and merges them (keyset paging, no OFFSET, no COUNT). The SQL filters for the flags use the
 status (not paused = open or in progress) and precomputed due-date thresholds.
 
-At risk: ``working_days_left <= at_risk_days(processing_days)``, i.e.
-``max(2, processing_days // 5)`` capped at ``AT_RISK_MAX_DAYS`` (budgets beyond 204 working
-days count as at risk from 40 working days before the due date). The SQL filter is exact for
-this rule: a CASE over the budget picks the threshold date precomputed with the calendar.
+The flag rules are in ``projections.case_rows``.
 Paused cases are sorted and paged by their stored due date; the date shown moves on with the
 open pause (``current_due_on``).
 """
@@ -17,24 +14,29 @@ open pause (``current_due_on``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    case,
-    func,
-    literal,
-    or_,
-    select,
-    tuple_,
-    union_all,
-)
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select, tuple_, union_all
 
-from aggregates.deadlines import DeadlineFlag, WorkingCalendar, shift_for_open_pause
-from projections.case_view import case_timeline, case_view
+from aggregates.deadlines import WorkingCalendar
+from projections.case_rows import (
+    ACTIVE,
+    NO_ASSIGNEE,
+    RUNNING,
+    SORTS,
+    STATUSES,
+    CaseDetail,
+    CaseRow,
+    DepartmentCounts,
+    QueueFilter,
+    QueuePage,
+    TimelineEntry,
+    at_risk_limit,
+    case_row,
+    flag_conditions,
+)
+from projections.case_tables import case_timeline, case_view
 from projections.view_support import (
     Bind,
     InvalidCursorError,
@@ -43,156 +45,11 @@ from projections.view_support import (
     distinct_values,
     encode_cursor,
     load,
-    maybe_utc,
     utc,
 )
 
-ACTIVE = ("open", "in_progress", "waiting")
-RUNNING = frozenset({"open", "in_progress"})  # the deadline runs (not paused, not closed)
-STATUSES = (*ACTIVE, "closed")
-NO_ASSIGNEE = "none"
-SORTS = ("due", "opened", "reference")
-FLAGS = (DeadlineFlag.OVERDUE, DeadlineFlag.AT_RISK, DeadlineFlag.PAUSED)
-AT_RISK_MAX_DAYS = 40
 MAX_BRANCHES = 400  # SQLite allows 500 terms in a compound SELECT
-
-
-def at_risk_days(processing_days: int) -> int:
-    return min(max(2, processing_days // 5), AT_RISK_MAX_DAYS)
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    """``statuses`` None: every status but closed; ``assignee_id`` a staff id or
-    ``NO_ASSIGNEE``; ``flag`` one of ``FLAGS``; ``older_than_days`` calendar days open."""
-
-    statuses: frozenset[str] | None = None
-    assignee_id: str | None = None
-    service_key: str | None = None
-    flag: str | None = None
-    older_than_days: int | None = None
-
-
-@dataclass(frozen=True)
-class CaseRow:
-    case_id: str
-    reference: str
-    department_id: str
-    service_key: str | None
-    subject: str
-    party: str
-    address: str
-    status: str
-    assignee_id: str | None
-    assignee_name: str | None
-    opened_at: datetime
-    opened_on: date
-    processing_days: int
-    extension_days: int
-    paused_since: date | None
-    paused_days: int
-    due_on: date
-    """As of the last event (an open pause not counted); see ``current_due_on``."""
-    info_due_on: date | None
-    outcome: str | None
-    closed_at: datetime | None
-    item_count: int
-    last_activity_at: datetime
-    case_version: int
-    current_due_on: date
-    """The due date today: moved on by the working days of an open pause."""
-    working_days_left: int | None
-    """From today to ``current_due_on`` (negative: overdue); None when closed / no today."""
-    flag: str | None
-    """A DeadlineFlag code; None when closed (or asked without a today)."""
-
-
-@dataclass(frozen=True)
-class QueuePage:
-    rows: tuple[CaseRow, ...]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    version: int
-    at: datetime
-    kind: str
-    actor_id: str | None
-    actor_name: str | None
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CaseDetail:
-    case: CaseRow
-    timeline: tuple[TimelineEntry, ...]
-    item_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DepartmentCounts:
-    department_id: str
-    open: int  # every case not closed
-    overdue: int
-    at_risk: int
-    paused: int
-
-
-# -- rows and flags ----------------------------------------------------------------------------
-
-
-def case_row(row: Any, today: date | None, calendar: WorkingCalendar | None) -> CaseRow:
-    values = dict(row)
-    for column in ("opened_at", "last_activity_at"):
-        values[column] = utc(values[column])
-    values["closed_at"] = maybe_utc(values["closed_at"])
-    due = values["due_on"]
-    left: int | None = None
-    flag: str | None = None
-    if today is not None and calendar is not None:
-        due = shift_for_open_pause(calendar, due, values["paused_since"], today)
-        if values["status"] != "closed":
-            left = calendar.working_days_between(today, due)
-            if values["paused_since"] is not None:
-                flag = DeadlineFlag.PAUSED
-            elif today > due:
-                flag = DeadlineFlag.OVERDUE
-            elif left <= at_risk_days(values["processing_days"]):
-                flag = DeadlineFlag.AT_RISK
-            else:
-                flag = DeadlineFlag.ON_TRACK
-    return CaseRow(**values, current_due_on=due, working_days_left=left, flag=flag)
-
-
-def _at_risk_limit(today: date, calendar: WorkingCalendar) -> tuple[ColumnElement[Any], date]:
-    """SQL for the last due date still at risk for a row's budget, and the largest of them."""
-
-    def last_day(days: int) -> date:  # working days in (today, d] <= days
-        return calendar.add_working_days(today, days + 1) - timedelta(days=1)
-
-    whens = [
-        (case_view.c.processing_days < 5 * (days + 1), literal(last_day(days)))
-        for days in range(2, AT_RISK_MAX_DAYS)
-    ]
-    top = last_day(AT_RISK_MAX_DAYS)
-    return case(*whens, else_=literal(top)), top
-
-
-def _flag_conditions(
-    flag: str | None, statuses: set[str], today: date, calendar: WorkingCalendar
-) -> tuple[set[str], list[ColumnElement[bool]]]:
-    if flag is None:
-        return statuses, []
-    if flag == DeadlineFlag.PAUSED:
-        return statuses & {"waiting"}, []
-    if flag == DeadlineFlag.OVERDUE:
-        return statuses & RUNNING, [case_view.c.due_on < today]
-    if flag == DeadlineFlag.AT_RISK:
-        limit, top = _at_risk_limit(today, calendar)
-        conditions = [case_view.c.due_on >= today, case_view.c.due_on <= top]
-        return statuses & RUNNING, [*conditions, case_view.c.due_on <= limit]
-    raise ValueError(f"unknown flag {flag!r} (known: {', '.join(FLAGS)})")
+MAX_LIMIT = 1000
 
 
 # -- the queue ---------------------------------------------------------------------------------
@@ -241,9 +98,10 @@ def queue(
     """One page of cases; ``departments`` None: all. ``after``: the previous page's
     ``next_cursor`` (InvalidCursorError if it is not one)."""
     filters = filters or QueueFilter()
+    limit = max(1, min(limit, MAX_LIMIT))
     first, second = _sort_columns(sort)
     statuses = set(ACTIVE if filters.statuses is None else filters.statuses) & set(STATUSES)
-    statuses, conditions = _flag_conditions(filters.flag, statuses, today, calendar)
+    statuses, conditions = flag_conditions(filters.flag, statuses, today, calendar)
     if filters.service_key is not None:
         conditions.append(case_view.c.service_key == filters.service_key)
     if filters.older_than_days is not None:
@@ -282,22 +140,29 @@ def _merged_branches(
     sort: str,
     limit: int,
 ) -> Select[Any]:
+    """Each branch reads only the sort key and id (an index-only range on PostgreSQL); the
+    merged first ``limit`` ids are joined back to their rows."""
     conditions = list(conditions)
     first, second = _sort_columns(sort)
     parts = []
     for department_id, status in branches:
         branch = (
-            select(case_view)
+            select(first, second)
             .where(case_view.c.department_id == department_id, case_view.c.status == status)
             .where(*conditions)
             .order_by(first, second)
             .limit(limit)
             .subquery()
         )
-        parts.append(select(branch))
+        parts.append(select(branch.c[first.name], branch.c[second.name]))
     merged = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    key = merged.c[first.name]
-    return select(merged).order_by(key, merged.c.case_id).limit(limit)
+    keys = (merged.c[first.name], merged.c[second.name])
+    page = select(*keys).order_by(*keys).limit(limit).subquery()
+    return (
+        select(case_view)
+        .join(page, page.c[second.name] == case_view.c.case_id)
+        .order_by(page.c[first.name], page.c[second.name])
+    )
 
 
 # -- one person, one case, counts --------------------------------------------------------------
@@ -371,7 +236,7 @@ def department_counts(
 ) -> list[DepartmentCounts]:
     """Open (not closed), overdue, at-risk and paused cases per department: three grouped
     counts over index ranges (the at-risk one reads only the cases due within weeks)."""
-    limit, top = _at_risk_limit(today, calendar)
+    limit, top = at_risk_limit(today, calendar)
     with connection(bind) as conn:
         if departments is None:
             departments = set(distinct_values(conn, case_view.c.department_id))

@@ -135,6 +135,7 @@ def item_summary(row: Any) -> ItemSummary:
 
 def triage_queue(bind: Bind, after: str | None = None, limit: int = 50) -> ItemPage:
     """Items waiting in triage, oldest first; ``after`` is a previous page's ``next_cursor``."""
+    limit = max(1, min(limit, 1000))
     statement = select(*SUMMARY_COLUMNS).where(item_view.c.status == "triage")
     if after:
         received, item_id = decode_cursor(after, "triage", 2)

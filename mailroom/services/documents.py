@@ -34,9 +34,7 @@ def may_see_item(principal: Principal, item: MailItem) -> bool:
 
 
 class DocumentService:
-    def __init__(
-        self, app: MailroomApp, blobs: BlobStore, scratch: Path, max_pixels: int
-    ) -> None:
+    def __init__(self, app: MailroomApp, blobs: BlobStore, scratch: Path, max_pixels: int) -> None:
         self.app = app
         self.blobs = blobs
         self.scratch = scratch

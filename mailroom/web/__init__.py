@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from mailroom.web import routes_signin
+from mailroom.web import routes_oidc, routes_signin
 from mailroom.web.csrf import csrf_protect
 from mailroom.web.errors import install_web_error_handlers
 from mailroom.web.headers import PageHeaders
@@ -26,7 +26,7 @@ from mailroom.web.templating import STATIC_DIR
 SESSION_COOKIE = "mailroom_session"
 _SESSION_KEY_LABEL = b"mailroom.web.session-cookie.v1"
 
-ROUTERS: list[APIRouter] = [routes_signin.router]
+ROUTERS: list[APIRouter] = [routes_signin.router, routes_oidc.router]
 
 
 def session_key(secret: bytes) -> str:

@@ -12,7 +12,7 @@ import pytest
 from mailroom.bootstrap import Mailroom, build
 from mailroom.runner import EmbeddedRunner
 from tests.fixtures.builders import FakeClock
-from tests.integration.stack import ProcessGroup, production_settings
+from tests.integration.stack import ProcessGroup, production_settings, worker_names
 
 
 @dataclass
@@ -54,7 +54,7 @@ def stack(request, tmp_path: Path, settings) -> Iterator[Stack]:
     )
     mailroom = build(prod, clock=FakeClock())
     processes = ProcessGroup(prod, tmp_path)
-    processes.start_all()
+    processes.start_all(worker_names(mailroom))
     try:
         yield Stack("production", mailroom, processes)
     finally:

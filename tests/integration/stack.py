@@ -22,7 +22,11 @@ from mailroom.config import Settings
 from mailroom.services.intake import Receipt
 from tests.harness.s3 import S3Endpoint
 
-WORKERS = ("ocr", "ocr-bulk", "router", "status", "case-directory")
+
+
+def worker_names(mailroom: Mailroom) -> list[str]:
+    """One worker process per consumer, from the composition root's one list."""
+    return [consumer.name for consumer in mailroom.consumers]
 
 
 def production_settings(
@@ -79,9 +83,9 @@ class ProcessGroup:
         self.processes[name] = process
         return process
 
-    def start_all(self) -> None:
+    def start_all(self, workers: list[str]) -> None:
         self.start("relay", "relay")
-        for worker in WORKERS:
+        for worker in workers:
             self.start(worker, "worker", worker)
 
     def kill(self, name: str) -> None:

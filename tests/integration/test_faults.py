@@ -17,7 +17,7 @@ from tests.fixtures.builders import FakeClock, submission
 from tests.fixtures.documents import png_page
 from tests.harness.kafka import KafkaBroker
 from tests.integration.stack import (
-    WORKERS,
+    worker_names,
     ProcessGroup,
     all_visible,
     production_settings,
@@ -99,7 +99,7 @@ def test_the_broker_paused_for_20_seconds_under_load_loses_nothing(production, k
 
 def test_a_relay_restarted_mid_stream_skips_nothing(production):
     mailroom, processes = production
-    for worker in WORKERS:
+    for worker in worker_names(mailroom):
         processes.start(worker, "worker", worker)
     receipts = submit_many(mailroom, 500)
     processes.start("relay", "relay")
