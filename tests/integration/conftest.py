@@ -29,7 +29,7 @@ class Stack:
 
     def start_consumers(self) -> None:
         if self.processes:
-            self.processes.start_all()
+            self.processes.start_all(worker_names(self.mailroom))
         else:
             self.mailroom.runner = EmbeddedRunner(
                 self.mailroom.app, self.mailroom.consumers, self.mailroom.health

@@ -23,7 +23,6 @@ from mailroom.services.intake import Receipt
 from tests.harness.s3 import S3Endpoint
 
 
-
 def worker_names(mailroom: Mailroom) -> list[str]:
     """One worker process per consumer, from the composition root's one list."""
     return [consumer.name for consumer in mailroom.consumers]

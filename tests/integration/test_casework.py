@@ -54,9 +54,12 @@ def test_a_case_of_another_department_answers_like_an_unknown_one(mailroom):
         with pytest.raises(NotFoundError) as unknown:
             casework.take(principal, "LIN-2026-0000-0000")
         assert type(other.value) is type(unknown.value)
-    assert mailroom.app.find_case(mailroom.services.casework.find_visible(
-        ADMIN, reference
-    ).id).assignee_id is None  # nothing changed
+    assert (
+        mailroom.app.find_case(
+            mailroom.services.casework.find_visible(ADMIN, reference).id
+        ).assignee_id
+        is None
+    )  # nothing changed
 
 
 def test_a_form_based_on_an_older_version_changes_nothing(mailroom):

@@ -17,12 +17,12 @@ from tests.fixtures.builders import FakeClock, submission
 from tests.fixtures.documents import png_page
 from tests.harness.kafka import KafkaBroker
 from tests.integration.stack import (
-    worker_names,
     ProcessGroup,
     all_visible,
     production_settings,
     reconcile,
     wait_until,
+    worker_names,
 )
 
 pytestmark = pytest.mark.slow
@@ -84,7 +84,7 @@ def test_a_worker_killed_mid_batch_is_taken_over_and_restarted(production):
 
 def test_the_broker_paused_for_20_seconds_under_load_loses_nothing(production, kafka: KafkaBroker):
     mailroom, processes = production
-    processes.start_all()
+    processes.start_all(worker_names(mailroom))
     receipts: list[Receipt] = []
     load = threading.Thread(target=lambda: receipts.extend(submit_many(mailroom, 300, 0.08)))
     load.start()
