@@ -39,6 +39,7 @@ from mailroom.services.staff import StaffService
 from mailroom.services.stations import StationService
 from mailroom.services.status import FailureRateLimiter, StatusService
 from mailroom.services.triage import TriageService
+from mailroom.services.workspace import WorkspaceService
 from mailroom.workdirs import WorkDirs, sweep_stale
 from ocr import OcrEngine, OcrOptions
 from projections.base import Projection
@@ -104,6 +105,7 @@ class Services:
     stations: StationService
     imports: ImportService
     documents: DocumentService
+    workspace: WorkspaceService
 
 
 @dataclass
@@ -235,6 +237,9 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
         staff=staff,
         stations=StationService(app, clock),
         imports=ImportService(app, catalog, clock),
+        workspace=WorkspaceService(
+            views, read_models.all(), calendar_for(catalog.city.land), clock
+        ),
         documents=DocumentService(app, blobs, settings.work_dir / "previews", settings.max_pixels),
     )
     policy = RetryPolicy(
