@@ -313,9 +313,7 @@ class Case(Aggregate):
         self._require_open()
         if self.open_request_id is None:
             raise CaseError(f"case {self.reference} has no open information request")
-        self._information_received(
-            request_id=self.open_request_id, item_id=item_id, by=by, at=at
-        )
+        self._information_received(request_id=self.open_request_id, item_id=item_id, by=by, at=at)
 
     @event(InformationReceived)
     def _information_received(

@@ -115,3 +115,63 @@ def extraction_failure(code: str) -> str:
     """Why a document could not be read, for the triage queue."""
     reason = _UNREADABLE_FILE.get(code, "Text konnte nicht gelesen werden")
     return f"{reason} – {_RESCAN}"
+
+
+# -- web forms: what a refused command means, standard texts (triage and case pages) --------
+
+SERVICE_ERRORS = {
+    "stale": (
+        "Jemand anderes hat den Vorgang inzwischen geändert. "
+        "Bitte prüfen Sie den aktuellen Stand. Es wurde nichts gespeichert."
+    ),
+    "not_found": "Der Vorgang existiert nicht oder ist für Sie nicht sichtbar.",
+    "forbidden": "Sie haben keine Berechtigung für diese Aktion.",
+    "case_closed": "Der Vorgang ist abgeschlossen. Öffnen Sie ihn zuerst wieder.",
+    "invalid_state": "Diese Aktion passt nicht zum aktuellen Stand des Vorgangs.",
+    "unknown_assignee": "Diese Person arbeitet nicht in dem Fachdienst des Vorgangs.",
+    "unknown_department": "Bitte wählen Sie einen Fachdienst aus der Liste.",
+    "unchanged": "Der Vorgang liegt bereits bei diesem Fachdienst.",
+    "empty_text": "Bitte geben Sie einen Text ein.",
+    "invalid_text": "Der Text enthält unzulässige Zeichen oder ist zu lang.",
+    "invalid_cursor": "Der Link zur Seite ist nicht mehr gültig. Die Liste beginnt von vorn.",
+}
+TRIAGE_STALE = (
+    "Jemand anderes hat dieses Schriftstück inzwischen bearbeitet. Es wurde nichts geändert."
+)
+_SERVICE_ERROR_FALLBACK = (
+    "Die Aktion konnte nicht ausgeführt werden. Bitte prüfen Sie Ihre Eingaben."
+)
+
+INFORMATION_REQUEST_TEXTS = (
+    (
+        "Unterlagen nachreichen",
+        "Für die Bearbeitung Ihres Anliegens benötigen wir noch weitere Unterlagen: [bitte "
+        "ergänzen]. Bitte reichen Sie diese bis zum genannten Datum ein und geben Sie dabei das "
+        "Aktenzeichen an.",
+    ),
+    (
+        "Kopie des Ausweises",
+        "Bitte senden Sie uns eine Kopie Ihres Personalausweises oder Reisepasses (Vorder- und "
+        "Rückseite). Bitte geben Sie dabei das Aktenzeichen an.",
+    ),
+    (
+        "Rückfrage",
+        "Zu Ihrem Anliegen haben wir eine Rückfrage: [bitte ergänzen]. Bitte antworten Sie uns "
+        "schriftlich oder telefonisch und geben Sie dabei das Aktenzeichen an.",
+    ),
+)
+
+
+def service_error(code: str) -> str:
+    """The German sentence for a refused command (``ServiceError.code``)."""
+    return SERVICE_ERRORS.get(code, _SERVICE_ERROR_FALLBACK)
+
+
+# -- list pages (Arbeitskorb, Fachdienst, Statistik) ------------------------------------------
+
+AGE_BUCKETS = {
+    "0-5": "0–5 Tage",
+    "6-10": "6–10 Tage",
+    "11-20": "11–20 Tage",
+    "21+": "über 20 Tage",
+}

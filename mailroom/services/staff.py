@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
@@ -85,6 +86,20 @@ class StaffService:
     def any_registered(self) -> bool:
         topic = get_topic(StaffMember.Registered)
         return bool(self.app.notifications_after(0, 1, (topic,)))
+
+    def list_for_department(self, department_id: str) -> list[tuple[str, str]]:
+        """(principal id, name) of the active local accounts working for ``department_id``,
+        by name: whom a case of that department can be assigned to."""
+        topic = get_topic(StaffMember.Registered)
+        found: dict[str, str] = {}
+        position = 0
+        while notifications := self.app.notifications_after(position, 500, (topic,)):
+            position = notifications[-1].id
+            for notification in notifications:
+                member = self.app.find_staff(UUID(str(notification.originator_id)))
+                if member and member.active and department_id in member.departments:
+                    found[member.principal_id] = member.name
+        return sorted(found.items(), key=lambda entry: (entry[1].casefold(), entry[0]))
 
 
 def principal_of(member: StaffMember) -> Principal:

@@ -16,7 +16,16 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from mailroom.web import routes_oidc, routes_signin
+from mailroom.web import (
+    routes_cases,
+    routes_documents,
+    routes_oidc,
+    routes_queues,
+    routes_search,
+    routes_signin,
+    routes_statistics,
+    routes_triage,
+)
 from mailroom.web.csrf import csrf_protect
 from mailroom.web.errors import install_web_error_handlers
 from mailroom.web.headers import PageHeaders
@@ -27,6 +36,8 @@ SESSION_COOKIE = "mailroom_session"
 _SESSION_KEY_LABEL = b"mailroom.web.session-cookie.v1"
 
 ROUTERS: list[APIRouter] = [routes_signin.router, routes_oidc.router]
+ROUTERS += [routes_queues.router, routes_search.router, routes_statistics.router]
+ROUTERS += [routes_triage.router, routes_cases.router, routes_documents.router]
 
 
 def session_key(secret: bytes) -> str:

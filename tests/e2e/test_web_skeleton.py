@@ -155,7 +155,7 @@ def test_no_redirect_to_other_hosts(
 
 def test_not_found_page(browser_page: Page, site: tuple[str, StubMailroom]) -> None:
     url, _ = site
-    answer = browser_page.goto(f"{url}/faelle/LIN-0000-0000-0000")
+    answer = browser_page.goto(f"{url}/gibt-es-nicht")
     assert answer is not None and answer.status == 404
     expect(browser_page.get_by_role("heading", level=1)).to_have_text("Nicht gefunden")
     check_accessibility(browser_page, "nicht-gefunden")
