@@ -9,8 +9,6 @@ to triage with the best candidates (misdirected mail marked as such).
 
 from __future__ import annotations
 
-import itertools
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -27,6 +25,7 @@ from mailroom.consumers.base import EventRecordingConsumer, Failure
 from mailroom.consumers.routing_model import RouterFromEvents
 from projections.case_directory import CaseDirectoryProjection
 from routing import Catalog, Decision, Letter, route_submission
+from routing.sender import letter_sender, letter_subject
 
 
 class RouterConsumer(EventRecordingConsumer):
@@ -117,12 +116,13 @@ class RouterConsumer(EventRecordingConsumer):
     def _open_case(self, item: MailItem, department_id: str) -> Case:
         submission = item.submission
         service_key = submission.service_key if submission else None
+        sender = ("", "") if submission else letter_sender(item.text)
         return Case.open(
             reference=item.reference,
             department_id=department_id,
-            subject=submission.subject if submission else _subject(item.text),
-            party=submission.applicant.name if submission else "",
-            address=(submission.applicant.address or "") if submission else "",
+            subject=submission.subject if submission else letter_subject(item.text),
+            party=submission.applicant.name if submission else sender[0],
+            address=(submission.applicant.address or "") if submission else sender[1],
             opened_at=self.clock(),
             opened_by=f"system:{self.name}",
             first_item_id=item.id,
@@ -143,23 +143,6 @@ def _explain(decision: Decision) -> str:
     if decision.model_version:
         parts.append(f"model {decision.model_version}")
     return "; ".join(parts)
-
-
-_SUBJECT_LABEL = re.compile(r"^\s*(?:Betreff|Betr\.|Subject|Konu)\s*:\s*(.+)", re.IGNORECASE)
-_SALUTATION = re.compile(r"^\s*(?:Sehr geehrte|Liebe|Lieber|Hallo|Guten Tag|Dear|Sayın)", re.I)
-
-
-def _subject(text: str) -> str:
-    """The letter's subject for the case: a "Betreff:" line, else the line before the
-    salutation (where DIN 5008 puts it), else the first line."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    for line in lines:
-        if match := _SUBJECT_LABEL.match(line):
-            return match.group(1)[:200]
-    for previous, line in itertools.pairwise(lines):
-        if _SALUTATION.match(line):
-            return previous[:200]
-    return lines[0][:200] if lines else "Eingang ohne Text"
 
 
 def _triage_code(decision: Decision) -> TriageReason:

@@ -15,6 +15,7 @@ from mailroom.application import MailroomApp
 from mailroom.services import ServiceError
 from routing import Catalog
 from routing.catalog import UnknownDepartmentError
+from routing.sender import letter_sender, letter_subject
 
 
 def check_department(catalog: Catalog, department_id: str) -> None:
@@ -41,13 +42,15 @@ def place_item(
     changed: list[Any] = [item]
     case = app.find_case(item.case_id) if item.case_id else None
     if case is None:
-        service_key = item.submission.service_key if item.submission else None
+        submission = item.submission
+        service_key = submission.service_key if submission else None
+        sender = ("", "") if submission else letter_sender(item.text)
         case = Case.open(
             reference=item.reference,
             department_id=department_id,
-            subject=item.submission.subject if item.submission else f"Schreiben {item.reference}",
-            party=item.submission.applicant.name if item.submission else "",
-            address=(item.submission.applicant.address or "") if item.submission else "",
+            subject=submission.subject if submission else letter_subject(item.text),
+            party=submission.applicant.name if submission else sender[0],
+            address=(submission.applicant.address or "") if submission else sender[1],
             opened_at=at,
             opened_by=by,
             first_item_id=item.id,

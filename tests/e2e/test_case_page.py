@@ -70,7 +70,8 @@ def test_a_clerk_works_a_case_from_reading_to_closing(browser_page: Page, site: 
     page = browser_page
     case_url = f"{site.url}/faelle/{site.reference}"
     sign_in(page, f"{case_url}?q=r%C3%BCckruf", "erika")  # "rückruf"
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Schreiben {site.reference}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("bitte um Rückruf.")
+    expect(page.locator(".case-header")).to_contain_text("Hans Meier")
     expect(page.locator(".case-header__reference")).to_contain_text("Neu")
     facts = page.locator(".case-facts")
     expect(facts).to_contain_text("Standesamt")
