@@ -4,15 +4,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME_PACKAGES := tesseract-ocr tesseract-ocr-deu
 # chromium: the browser tests drive Debian's build; it only recommends fonts, so one is named.
-DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-deu chromium fonts-dejavu-core
+TEST_PACKAGES := $(RUNTIME_PACKAGES) chromium fonts-dejavu-core
 
-.PHONY: run test lint typecheck unit bench-intake system-packages clean
+.PHONY: run test lint typecheck unit bench-intake system-packages test-packages clean
 
-run: $(STAMP) system-packages
+run: $(STAMP)
+	@$(MAKE) --no-print-directory system-packages DEBIAN_PACKAGES="$(RUNTIME_PACKAGES)"
 	$(BIN)/mailroom serve
 
-test: $(STAMP) system-packages lint typecheck
+test: $(STAMP) test-packages lint typecheck
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -29,6 +31,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+test-packages:
+	@$(MAKE) --no-print-directory system-packages DEBIAN_PACKAGES="$(TEST_PACKAGES)"
 
 # Installs the Debian packages that are missing, when we may (root, or sudo without a password).
 system-packages:
