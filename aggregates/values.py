@@ -54,7 +54,9 @@ class PageText:
 
 @dataclass(frozen=True)
 class QualityIssue:
-    """Why a document cannot be trusted as read; ``message`` is for clerks (German)."""
+    """Why a document cannot be trusted as read: a stable ``code`` and the page. ``message``
+    is empty in new events (the UI's wording module says the words); events stored before
+    that hold a German sentence there."""
 
     code: str
     message: str

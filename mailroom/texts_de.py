@@ -39,6 +39,8 @@ QUALITY_ISSUES = {
     "no_text": "Kein Text gefunden",
     "low_confidence": "Text schlecht lesbar",
     "processing_failed": "Text konnte nicht gelesen werden",
+    "page_timeout": "Seite konnte nicht rechtzeitig gelesen werden",
+    "page_unreadable": "Seite konnte nicht gelesen werden",
 }
 
 CASE_STATUSES = {

@@ -157,7 +157,8 @@ class TextExtractionConsumer(EventRecordingConsumer):
                 for p in result.pages
             ],
             searchable_pdf_key=searchable_key,
-            quality_issues=[QualityIssue(f.code, f.message, f.page) for f in result.flags],
+            # codes only: the words come from mailroom.texts_de at display time
+            quality_issues=[QualityIssue(f.code, "", f.page) for f in result.flags],
         )
 
 
