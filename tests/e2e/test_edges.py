@@ -7,6 +7,7 @@ import asyncio
 import resource
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -28,7 +29,7 @@ def test_many_slow_connections_do_not_starve_a_normal_client(tmp_path: Path):
     settings = {"http_header_timeout_s": "5", "http_max_pending_connections": "100"}
     with serving(tmp_path, **settings) as server:
         resource.prlimit(server.process.pid, resource.RLIMIT_NOFILE, (256, 256))
-        client = asyncio.run(
+        client = run_in_own_loop(
             normal_client_among_slow_ones(
                 server.url, slow=400, seconds=8, drip_every_s=1, pause_s=0.05
             )
@@ -97,3 +98,10 @@ def test_a_200_mb_upload_leaves_the_server_memory_where_it_was(tmp_path: Path):
     assert response.status_code == 202, response.text
     growth_mb = (peak - idle) / 1024
     assert growth_mb < 16, f"the server grew by {growth_mb:.1f} MB"
+
+
+def run_in_own_loop(coroutine):
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps an event loop
+    running in the main thread for the whole session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
