@@ -80,7 +80,12 @@ def is_web_path(path: str) -> bool:
 
 
 def _is_web_request(request: Request) -> bool:
-    return request.scope.get("type") == "http" and is_web_path(request.url.path)
+    """A page's request, or a browser's for an unknown path; other clients of an unknown
+    path (scripts, API clients) get the API's JSON answer."""
+    if request.scope.get("type") != "http" or not is_web_path(request.url.path):
+        return False
+    matched = request.scope.get("endpoint") is not None
+    return matched or "text/html" in request.headers.get("accept", "")
 
 
 def error_page(

@@ -123,6 +123,11 @@ def test_a_body_that_is_not_multipart_is_a_bad_request(client):
     assert response.json()["error"] == "malformed_request"
 
 
+def test_a_browser_asking_for_an_unknown_page_gets_the_german_page(client):
+    response = client.get("/gibt-es-nicht", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert response.status_code == 404 and "Nicht gefunden" in response.text
+
+
 @pytest.mark.parametrize(
     ("method", "path", "status", "code"),
     [("GET", "/gibt-es-nicht", 404, "not_found"), ("DELETE", "/api/v1/services", 405, None)],

@@ -124,7 +124,7 @@ def test_the_clerk_gets_the_page_image_and_the_original(site: Site) -> None:
 
 def test_only_the_mailroom_sees_triage(site: Site) -> None:
     clerk = site.client("erika")
-    unknown = clerk.get("/gibt-es-nicht")
+    unknown = clerk.get("/gibt-es-nicht", headers={"Accept": "text/html"})
     refused = clerk.get("/triage")
     assert refused.status_code == unknown.status_code == 404
     assert refused.text == unknown.text

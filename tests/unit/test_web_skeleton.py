@@ -182,7 +182,7 @@ def test_web_errors_are_german_pages_and_the_api_keeps_json(
     stub: tuple[TestClient, StubMailroom],
 ) -> None:
     client, _ = stub
-    missing = client.get("/gibt-es-nicht")
+    missing = client.get("/gibt-es-nicht", headers={"Accept": "text/html"})
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("text/html")
     assert "Nicht gefunden" in missing.text and '<html lang="de">' in missing.text
