@@ -1,26 +1,30 @@
 """The skeleton every read model shares: name, topics, position, clear, and "wait until the
 view has seen aggregate X at version N".
 
-A projection applies an event inside the view's own transaction, together with its tracking
-position (``claim_position``) and the version of the aggregate it has now seen
-(``view_versions``), so a redelivered event changes nothing and a page shown right after a
-command can wait for its effect — in both modes, because it only reads the views database.
+A projection applies events inside the view's own transaction, together with its tracking
+position and the version of each aggregate it has now seen (``view_versions``), so a
+redelivered event changes nothing and a page shown right after a command can wait for its
+effect — in both modes, because it only reads the views database. ``process`` takes one
+event; ``process_batch`` many in one transaction (a rebuild, or a worker catching up): the
+positions are locked once, the view's rows of all the batch's aggregates are read in one
+query and written back in bulk (``projections.rows``), with the same result as one event at
+a time.
 """
 
 from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
-from sqlalchemy import Column, Connection, Engine, Integer, String, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, Connection, Engine, Integer, String, Table, select, text
 
 from projections.database import metadata
-from projections.tracking import claim_position, read_position, reset_positions
+from projections.rows import Rows
+from projections.tracking import advance_position, lock_position, read_position, reset_positions
 
 view_versions = Table(
     "view_versions",
@@ -37,13 +41,14 @@ class Projection(ABC):
     name: str
     topics: tuple[str, ...]
     tables: ClassVar[tuple[Table, ...]]  # what ``clear`` empties, dependants first
+    key: ClassVar[Column[Any]]  # the column of the view's one row per aggregate (its id)
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     @abstractmethod
-    def apply(self, conn: Connection, event: Any) -> None:
-        """Change the view for one event, inside the caller's transaction."""
+    def apply(self, rows: Rows, event: Any) -> None:
+        """Change the view for one event, through the caller's ``rows``."""
 
     # -- what the runners call -------------------------------------------------------------
 
@@ -53,24 +58,39 @@ class Projection(ABC):
 
     def process(self, event: Any, tracking: Tracking) -> bool:
         """Apply one event and advance the position, atomically. False on redelivery."""
-        with self.engine.begin() as conn:
-            if not claim_position(
-                conn, f"{self.name}@{tracking.application_name}", tracking.notification_id
-            ):
-                return False
-            self._apply_and_note(conn, event)
-        return True
+        return self.process_batch([(event, tracking)]) == 1
 
     def process_batch(self, events: Iterable[tuple[Any, Tracking]]) -> int:
-        """Apply many events in one transaction (a rebuild); returns how many were new."""
+        """Apply many events in one transaction; returns how many were new (an event at or
+        before its source's position is a redelivery and changes nothing)."""
+        batch = [
+            (e, str(e.originator_id), f"{self.name}@{t.application_name}", t.notification_id)
+            for e, t in events
+        ]
+        if not batch:
+            return 0
         applied = 0
         with self.engine.begin() as conn:
-            for event, tracking in events:
-                if claim_position(
-                    conn, f"{self.name}@{tracking.application_name}", tracking.notification_id
-                ):
-                    self._apply_and_note(conn, event)
-                    applied += 1
+            # The positions first: a concurrent transaction for the same source waits here.
+            names = sorted({name for _, _, name, _ in batch})
+            before = {name: lock_position(conn, name) for name in names}
+            positions = dict(before)
+            rows = Rows(conn)
+            rows.load(self.key, {aggregate for _, aggregate, _, _ in batch})
+            seen: dict[str, int] = {}
+            for event, aggregate, name, position in batch:
+                current = positions[name]
+                if current is not None and position <= current:
+                    continue
+                positions[name] = position
+                self.apply(rows, event)
+                applied += 1
+                seen[aggregate] = max(seen.get(aggregate, 0), event.originator_version)
+            rows.flush()
+            note_versions(conn, self.name, seen)
+            for name, reached in positions.items():
+                if reached is not None:
+                    advance_position(conn, name, before[name], reached)
         return applied
 
     def record_failure(self, event: Any, tracking: Tracking, failure: object) -> bool:
@@ -108,21 +128,26 @@ class Projection(ABC):
             time.sleep(WAIT_POLL_S)
         return True
 
-    def _apply_and_note(self, conn: Connection, event: Any) -> None:
-        self.apply(conn, event)
-        note_version(conn, self.name, str(event.originator_id), event.originator_version)
 
-
-def note_version(conn: Connection, projection: str, aggregate_id: str, version: int) -> None:
-    """Record that ``projection`` has seen ``aggregate_id`` at ``version`` (never backwards)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(view_versions).values(
-        projection=projection, aggregate_id=aggregate_id, version=version
-    )
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[view_versions.c.projection, view_versions.c.aggregate_id],
-            set_={"version": statement.excluded.version},
-            where=view_versions.c.version < statement.excluded.version,
+def note_versions(conn: Connection, projection: str, versions: Mapping[str, int]) -> None:
+    """Record that ``projection`` has seen each aggregate at its version (never backwards)."""
+    if not versions:
+        return
+    if conn.dialect.name == "postgresql":  # one statement for the batch: arrays, unnested
+        conn.execute(
+            text(
+                "INSERT INTO view_versions (projection, aggregate_id, version)"
+                " SELECT :projection, a, v FROM unnest(CAST(:ids AS VARCHAR[]),"
+                " CAST(:versions AS INTEGER[])) AS n(a, v)"
+                " ON CONFLICT (projection, aggregate_id) DO UPDATE SET version = excluded.version"
+                " WHERE view_versions.version < excluded.version"
+            ),
+            {"projection": projection, "ids": list(versions), "versions": list(versions.values())},
         )
+        return
+    conn.exec_driver_sql(  # the driver's executemany: no bound parameters built per row
+        "INSERT INTO view_versions (projection, aggregate_id, version) VALUES (?, ?, ?)"
+        " ON CONFLICT (projection, aggregate_id) DO UPDATE SET version = excluded.version"
+        " WHERE view_versions.version < excluded.version",
+        [(projection, aggregate_id, version) for aggregate_id, version in versions.items()],
     )

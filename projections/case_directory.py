@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Column, Connection, Integer, String, Table, insert, or_, select, update
+from sqlalchemy import Column, Integer, String, Table, or_, select
 
 from aggregates.case import Case
-from aggregates.safe_text import view_text
 from projections.base import Projection
 from projections.database import metadata
+from projections.rows import Rows
+from projections.view_support import view_text
 from routing import CaseQuery, CaseRecord
 from routing.references import reference_key
 
@@ -37,47 +38,41 @@ CANDIDATE_LIMIT = 500
 class CaseDirectoryProjection(Projection):
     name = "case-directory"
     tables = (case_directory,)
+    key = case_directory.c.case_id
     topics = tuple(
         get_topic(cls) for cls in (Case.Opened, Case.Reassigned, Case.Closed, Case.Reopened)
     )
 
-    def apply(self, conn: Connection, event: Any) -> None:
+    def apply(self, rows: Rows, event: Any) -> None:
         case_id = str(event.originator_id)
         if isinstance(event, Case.Opened):
-            known = conn.execute(
-                select(case_directory.c.case_id).where(case_directory.c.case_id == case_id)
-            ).first()
-            if known is None:
-                conn.execute(
-                    insert(case_directory).values(
-                        case_id=case_id,
-                        reference=event.reference,
-                        reference_key=reference_key(event.reference),
-                        department_id=event.department_id,
-                        party=view_text(event.party, 300),
-                        address=view_text(event.address, 500),
-                        subject=view_text(event.subject, 500),
-                        service=view_text(event.service_key or "", 200),
-                        status="closed" if event.status == "closed" else "open",
-                        case_version=event.originator_version,
-                    )
-                )
+            rows.insert(
+                case_directory.c.case_id,
+                {
+                    "case_id": case_id,
+                    "reference": event.reference,
+                    "reference_key": reference_key(event.reference),
+                    "department_id": event.department_id,
+                    "party": view_text(event.party, 300),
+                    "address": view_text(event.address, 500),
+                    "subject": view_text(event.subject, 500),
+                    "service": view_text(event.service_key or "", 200),
+                    "status": "closed" if event.status == "closed" else "open",
+                    "case_version": event.originator_version,
+                },
+            )
             return
-        changes: dict[str, Any] = {}
+        current = rows.get(case_directory.c.case_id, case_id)
+        if current is None or current["case_version"] >= event.originator_version:
+            return
+        changes: dict[str, Any] = {"case_version": event.originator_version}
         if isinstance(event, Case.Reassigned):
             changes["department_id"] = event.department_id
         elif isinstance(event, Case.Closed):
             changes["status"] = "closed"
         elif isinstance(event, Case.Reopened):
             changes["status"] = "open"
-        conn.execute(
-            update(case_directory)
-            .where(
-                case_directory.c.case_id == case_id,
-                case_directory.c.case_version < event.originator_version,
-            )
-            .values(case_version=event.originator_version, **changes)
-        )
+        rows.update(case_directory.c.case_id, case_id, changes)
 
     # -- routing.CaseDirectory ------------------------------------------------------------
 

@@ -11,23 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import (
-    Connection,
-    Engine,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Engine, select
 
 from aggregates.case import Case
 from aggregates.deadlines import WorkingCalendar
-from aggregates.safe_text import view_text
 from projections.base import Projection
 from projections.case_tables import case_timeline, case_view
-from projections.view_support import dump, local_date, utc
+from projections.rows import Rows
+from projections.view_support import dump, local_date, utc, view_text
 from routing.catalog import DEFAULT_PROCESSING_DAYS
 
 ProcessingDays = Callable[[str, str | None], int]
@@ -41,6 +36,7 @@ NOTE_LIMIT = 4000
 class CaseViewProjection(Projection):
     name = "cases"
     tables = (case_timeline, case_view)
+    key = case_view.c.case_id
     topics = tuple(
         get_topic(cls)
         for cls in (
@@ -69,33 +65,33 @@ class CaseViewProjection(Projection):
         only an id (else the case's assignee name or an earlier timeline entry is used)."""
         super().__init__(engine)
         self.calendar = calendar
+        # Pure, and asked for every event with the same few (opened on, budget) pairs.
+        self._add_working_days = lru_cache(maxsize=65_536)(calendar.add_working_days)
         self.processing_days = processing_days
         self.staff_name = staff_name
 
-    def apply(self, conn: Connection, event: Any) -> None:
+    def apply(self, rows: Rows, event: Any) -> None:
         case_id = str(event.originator_id)
         version = event.originator_version
         if isinstance(event, Case.Opened):
-            self._opened(conn, case_id, event)
+            self._opened(rows, case_id, event)
             return
-        row = conn.execute(select(case_view).where(case_view.c.case_id == case_id)).mappings()
-        current = row.first()
+        current = rows.get(case_view.c.case_id, case_id)
         if current is None or current["case_version"] >= version:
             return  # not opened yet in this view, or already applied (a redelivery)
         state = dict(current)
-        at = utc(getattr(event, "at", None) or event.timestamp)
+        at = utc(getattr(event, "at", None) or getattr(event, "closed_at", None) or event.timestamp)
         kind, actor, data = self._change(state, event, at)
         state["due_on"] = self._due_on(state)
         state.update(case_version=version, last_activity_at=at)
-        conn.execute(update(case_view).where(case_view.c.case_id == case_id).values(**state))
-        name = self._actor_name(conn, state, current, event, actor)
-        self._note(conn, case_id, version, at, kind, actor, name, data)
+        rows.update(case_view.c.case_id, case_id, state)
+        name = self._actor_name(rows, state, current, event, actor)
+        self._note(rows, case_id, version, at, kind, actor, name, data)
 
     # -- per event ---------------------------------------------------------------------------
 
-    def _opened(self, conn: Connection, case_id: str, event: Any) -> None:
-        known = conn.execute(select(case_view.c.case_id).where(case_view.c.case_id == case_id))
-        if known.first() is not None:
+    def _opened(self, rows: Rows, case_id: str, event: Any) -> None:
+        if rows.get(case_view.c.case_id, case_id) is not None:
             return
         days = event.processing_days
         if days is None:
@@ -127,7 +123,7 @@ class CaseViewProjection(Projection):
             "case_version": event.originator_version,
         }
         state["due_on"] = self._due_on(state)
-        conn.execute(insert(case_view).values(**state))
+        rows.insert(case_view.c.case_id, state)
         data = {
             "department_id": event.department_id,
             "service_key": event.service_key,
@@ -135,9 +131,9 @@ class CaseViewProjection(Projection):
             "first_item_id": None if event.first_item_id is None else str(event.first_item_id),
             "due_on": state["due_on"].isoformat(),
         }
-        name = self.staff_name(event.opened_by) if self.staff_name else None
+        name = self._staff_name(rows, event.opened_by)
         self._note(
-            conn, case_id, event.originator_version, at, "opened", event.opened_by, name, data
+            rows, case_id, event.originator_version, at, "opened", event.opened_by, name, data
         )
 
     def _change(
@@ -221,7 +217,7 @@ class CaseViewProjection(Projection):
 
     def _due_on(self, state: dict[str, Any]) -> date:
         budget = state["processing_days"] + state["extension_days"] + state["paused_days"]
-        return self.calendar.add_working_days(state["opened_on"], budget)
+        return self._add_working_days(state["opened_on"], budget)
 
     def _catalog_days(self, department_id: str, service_key: str | None) -> int:
         try:
@@ -229,9 +225,15 @@ class CaseViewProjection(Projection):
         except KeyError:  # a department no longer in the catalog: the default budget
             return DEFAULT_PROCESSING_DAYS
 
+    def _staff_name(self, rows: Rows, actor: str) -> str | None:
+        if self.staff_name is None:
+            return None
+        lookup = self.staff_name
+        return rows.memo(("staff_name", actor), lambda: lookup(actor))
+
     def _actor_name(
         self,
-        conn: Connection,
+        rows: Rows,
         state: dict[str, Any],
         before: Any,
         event: Any,
@@ -243,27 +245,37 @@ class CaseViewProjection(Projection):
             return str(event.by_name)
         if isinstance(event, Case.Assigned) and actor == event.assignee_id:
             return str(event.assignee_name)
-        if self.staff_name is not None:
-            known = self.staff_name(actor)
-            if known:
-                return known
+        known = self._staff_name(rows, actor)
+        if known:
+            return known
         if actor == before["assignee_id"]:
             return str(before["assignee_name"])
-        earlier = conn.execute(
-            select(case_timeline.c.actor_name)
-            .where(
-                case_timeline.c.case_id == state["case_id"],
-                case_timeline.c.actor_id == actor,
-                case_timeline.c.actor_name.is_not(None),
+        # The latest earlier entry of this actor with a name: one still pending (newer), else
+        # one stored.
+        for entry in reversed(rows.appended(case_timeline.c.case_id, state["case_id"])):
+            if entry["actor_id"] == actor and entry["actor_name"] is not None:
+                return str(entry["actor_name"])
+        if rows.created(case_view.c.case_id, state["case_id"]):
+            return None  # opened in this transaction: every entry of it is still pending
+        earlier = (
+            rows.stored()
+            .execute(
+                select(case_timeline.c.actor_name)
+                .where(
+                    case_timeline.c.case_id == state["case_id"],
+                    case_timeline.c.actor_id == actor,
+                    case_timeline.c.actor_name.is_not(None),
+                )
+                .order_by(case_timeline.c.version.desc())
+                .limit(1)
             )
-            .order_by(case_timeline.c.version.desc())
-            .limit(1)
-        ).first()
+            .first()
+        )
         return None if earlier is None else str(earlier[0])
 
     def _note(
         self,
-        conn: Connection,
+        rows: Rows,
         case_id: str,
         version: int,
         at: datetime,
@@ -272,14 +284,15 @@ class CaseViewProjection(Projection):
         actor_name: str | None,
         data: dict[str, Any],
     ) -> None:
-        conn.execute(
-            insert(case_timeline).values(
-                case_id=case_id,
-                version=version,
-                at=at,
-                kind=kind,
-                actor_id=actor,
-                actor_name=view_text(actor_name, 300),
-                data=dump(data),
-            )
+        rows.append(
+            case_timeline,
+            {
+                "case_id": case_id,
+                "version": version,
+                "at": at,
+                "kind": kind,
+                "actor_id": actor,
+                "actor_name": view_text(actor_name, 300),
+                "data": dump(data),
+            },
         )

@@ -11,28 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Connection,
-    Date,
-    DateTime,
-    Float,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, Index, Integer, String, Table, Text
 
 from aggregates.mail_item import MailItem
-from aggregates.safe_text import safe_filename, view_text
+from aggregates.safe_text import safe_filename
 from projections.base import Projection
 from projections.database import metadata
-from projections.view_support import dump, load, local_date, merge_document_text, utc
+from projections.rows import Rows
+from projections.view_support import (
+    dump,
+    load,
+    local_date,
+    merge_document_text,
+    utc,
+    view_text,
+)
 
 TEXT_LIMIT = 200_000
 
@@ -82,6 +75,7 @@ SUMMARY_COLUMNS = tuple(c for c in item_view.c if c.name != "text")
 class ItemViewProjection(Projection):
     name = "items"
     tables = (item_view,)
+    key = item_view.c.item_id
     topics = tuple(
         get_topic(cls)
         for cls in (
@@ -97,25 +91,17 @@ class ItemViewProjection(Projection):
         )
     )
 
-    def apply(self, conn: Connection, event: Any) -> None:
+    def apply(self, rows: Rows, event: Any) -> None:
         item_id = str(event.originator_id)
         version = event.originator_version
         if isinstance(event, MailItem.Received):
-            known = conn.execute(select(item_view.c.item_id).where(item_view.c.item_id == item_id))
-            if known.first() is None:
-                conn.execute(insert(item_view).values(**received_row(item_id, event)))
+            rows.insert(item_view.c.item_id, received_row(item_id, event))
             return
-        current = (
-            conn.execute(select(item_view).where(item_view.c.item_id == item_id)).mappings().first()
-        )
+        current = rows.get(item_view.c.item_id, item_id)
         if current is None or current["item_version"] >= version:
             return  # not received yet in this view, or already applied (a redelivery)
         changes = _changes(current, event)
-        conn.execute(
-            update(item_view)
-            .where(item_view.c.item_id == item_id)
-            .values(item_version=version, **changes)
-        )
+        rows.update(item_view.c.item_id, item_id, {"item_version": version, **changes})
 
 
 def received_row(item_id: str, event: Any) -> dict[str, Any]:

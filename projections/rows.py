@@ -18,10 +18,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Column, Connection, Table, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 T = TypeVar("T")
 LOAD_CHUNK = 500  # keys per SELECT … IN (…): well below SQLite's limit of bound variables
+LOAD_CHUNK_POSTGRES = 10_000  # keys per SELECT … = ANY(array)
 
 
 @dataclass
@@ -46,9 +48,15 @@ class Rows:
         """Read the rows of these keys (and note the ones that do not exist) in bulk."""
         table = key.table
         missing = sorted({v for v in values if (table.name, v) not in self._rows})
-        for start in range(0, len(missing), LOAD_CHUNK):
-            chunk = missing[start : start + LOAD_CHUNK]
-            found = self._conn.execute(select(table).where(key.in_(chunk))).mappings()
+        postgres = self._conn.dialect.name == "postgresql"
+        size = LOAD_CHUNK_POSTGRES if postgres else LOAD_CHUNK
+        for start in range(0, len(missing), size):
+            chunk = missing[start : start + size]
+            if postgres:  # one array parameter rather than a placeholder per key
+                match = key == any_(bindparam("keys", chunk, type_=ARRAY(key.type)))
+            else:
+                match = key.in_(chunk)
+            found = self._conn.execute(select(table).where(match)).mappings()
             for row in found:
                 self._rows[(table.name, row[key.name])] = _Row(dict(row), new=False)
             for value in chunk:
@@ -66,6 +74,7 @@ class Rows:
         if self._entry(key, value) is not None:
             return False
         self._keys[key.table.name] = key
+        self._rows.pop((key.table.name, value), None)  # new rows are written in this order
         self._rows[(key.table.name, value)] = _Row(dict(values), new=True)
         return True
 
@@ -90,10 +99,13 @@ class Rows:
     # -- tables that only grow -------------------------------------------------------------
 
     def append(self, table: Table, values: dict[str, Any]) -> None:
-        self._appended.setdefault(table.name, (table, []))[1].append(values)
-        for (name, column), index in self._indexes.items():
-            if name == table.name:
-                index.setdefault(values.get(column), []).append(values)
+        if table.name not in self._appended:
+            self._appended[table.name] = (table, [])
+        self._appended[table.name][1].append(values)
+        if self._indexes:
+            for (name, column), index in self._indexes.items():
+                if name == table.name:
+                    index.setdefault(values.get(column), []).append(values)
 
     def appended(self, column: Column[Any], value: Any) -> list[dict[str, Any]]:
         """The rows appended in this transaction and not yet written whose ``column`` has
@@ -146,7 +158,7 @@ class Rows:
         if self._conn.dialect.name == "postgresql":
             _copy(self._conn, table, columns, rows)
         else:
-            self._conn.execute(insert(table), [{c: row.get(c) for c in columns} for row in rows])
+            _executemany(self._conn, table, columns, rows)
 
     def _update(self, key: Column[Any], entries: list[_Row]) -> None:
         groups: dict[frozenset[str], list[_Row]] = {}
@@ -179,3 +191,22 @@ def _copy(conn: Connection, table: Table, columns: list[str], rows: list[dict[st
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([row.get(c) for c in columns])
+
+
+def _executemany(
+    conn: Connection, table: Table, columns: list[str], rows: list[dict[str, Any]]
+) -> None:
+    """An INSERT of many rows by the driver's executemany, each value converted by its column
+    type's bind processor as a Core ``insert`` would — without building bound parameters row
+    by row, which costs more than SQLite's own work."""
+    dialect = conn.dialect
+    names = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    table_name = dialect.identifier_preparer.format_table(table)
+    statement = f"INSERT INTO {table_name} ({names}) VALUES ({marks})"  # noqa: S608 - our names
+    processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    pairs = list(zip(columns, processors, strict=True))
+    parameters = [
+        tuple(row.get(c) if p is None else p(row.get(c)) for c, p in pairs) for row in rows
+    ]
+    conn.exec_driver_sql(statement, parameters)

@@ -34,17 +34,14 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
-    insert,
-    select,
     text,
-    update,
 )
 
 from aggregates.mail_item import MailItem
-from aggregates.safe_text import view_text
 from projections.base import Projection
 from projections.database import metadata
 from projections.item_view import TEXT_LIMIT
+from projections.rows import Rows
 from projections.search_query import (
     HIT_START,
     HIT_STOP,
@@ -53,7 +50,15 @@ from projections.search_query import (
     has_terms,
     highlight_terms,
 )
-from projections.view_support import Bind, connection, dump, load, merge_document_text, utc
+from projections.view_support import (
+    Bind,
+    connection,
+    dump,
+    load,
+    merge_document_text,
+    utc,
+    view_text,
+)
 
 search_documents = Table(
     "search_documents",
@@ -113,6 +118,7 @@ def _searchable(value: str | None, limit: int) -> str:
 class SearchProjection(Projection):
     name = "search"
     tables = (search_documents,)
+    key = search_documents.c.item_id
     topics = tuple(
         get_topic(cls)
         for cls in (
@@ -124,21 +130,13 @@ class SearchProjection(Projection):
         )
     )
 
-    def apply(self, conn: Connection, event: Any) -> None:
+    def apply(self, rows: Rows, event: Any) -> None:
         item_id = str(event.originator_id)
         version = event.originator_version
         if isinstance(event, MailItem.Received):
-            known = conn.execute(
-                select(search_documents.c.id).where(search_documents.c.item_id == item_id)
-            ).first()
-            if known is None:
-                conn.execute(insert(search_documents).values(**_received(item_id, event)))
+            rows.insert(search_documents.c.item_id, _received(item_id, event))
             return
-        current = (
-            conn.execute(select(search_documents).where(search_documents.c.item_id == item_id))
-            .mappings()
-            .first()
-        )
+        current = rows.get(search_documents.c.item_id, item_id)
         if current is None or current["item_version"] >= version:
             return
         changes: dict[str, Any] = {}
@@ -153,11 +151,7 @@ class SearchProjection(Projection):
             changes = {"department_id": event.department_id}
         elif isinstance(event, MailItem.AttachedToCase):
             changes = {"case_id": str(event.case_id), "case_reference": event.case_reference}
-        conn.execute(
-            update(search_documents)
-            .where(search_documents.c.item_id == item_id)
-            .values(item_version=version, **changes)
-        )
+        rows.update(search_documents.c.item_id, item_id, {"item_version": version, **changes})
 
 
 def _received(item_id: str, event: Any) -> dict[str, Any]:

@@ -9,23 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import (
-    Column,
-    Connection,
-    DateTime,
-    Engine,
-    Integer,
-    String,
-    Table,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Column, DateTime, Engine, Integer, String, Table, select
 
 from aggregates.mail_item import MailItem
-from aggregates.safe_text import view_text
 from projections.base import Projection
 from projections.database import metadata
+from projections.rows import Rows
+from projections.view_support import view_text
 
 status_items = Table(
     "status_items",
@@ -86,6 +76,7 @@ def received_text(channel: str) -> str:
 class StatusProjection(Projection):
     name = "status"
     tables = (status_timeline, status_items)
+    key = status_items.c.item_id
     topics = tuple(
         get_topic(cls)
         for cls in (
@@ -101,47 +92,46 @@ class StatusProjection(Projection):
         super().__init__(engine)
         self.department_name = department_name
 
-    def apply(self, conn: Connection, event: Any) -> None:
+    def apply(self, rows: Rows, event: Any) -> None:
         """An event published twice (the relay may repeat itself after a crash) arrives at a
         new position; the item's version in the view recognises it and it changes nothing."""
         item_id = str(event.originator_id)
         version = event.originator_version
         change = self._change_for(event)
         if isinstance(event, MailItem.Received):
-            seen = conn.execute(
-                select(status_items.c.item_id).where(status_items.c.item_id == item_id)
-            ).first()
-            if seen is not None:
-                return
-            conn.execute(
-                insert(status_items).values(
-                    item_id=item_id,
-                    reference=event.reference,
-                    access_code_hash=event.access_code_hash,
-                    channel=event.channel,
-                    subject=view_text(event.submission.subject, 500) if event.submission else None,
-                    status="received",
-                    item_version=version,
-                    received_at=event.received_at,
-                    updated_at=event.timestamp,
-                )
+            created = rows.insert(
+                status_items.c.item_id,
+                {
+                    "item_id": item_id,
+                    "reference": event.reference,
+                    "access_code_hash": event.access_code_hash,
+                    "channel": event.channel,
+                    "subject": (
+                        view_text(event.submission.subject, 500) if event.submission else None
+                    ),
+                    "status": "received",
+                    "item_version": version,
+                    "received_at": event.received_at,
+                    "updated_at": event.timestamp,
+                },
             )
+            if not created:
+                return
         elif change is not None:
-            applied = conn.execute(
-                update(status_items)
-                .where(status_items.c.item_id == item_id, status_items.c.item_version < version)
-                .values(updated_at=event.timestamp, item_version=version, **change.columns)
-            )
-            if applied.rowcount == 0:  # already applied, or the item is not known yet
-                return
+            current = rows.get(status_items.c.item_id, item_id)
+            if current is None or current["item_version"] >= version:
+                return  # already applied, or the item is not known yet
+            changes = {"updated_at": event.timestamp, "item_version": version, **change.columns}
+            rows.update(status_items.c.item_id, item_id, changes)
         if change is not None:
-            conn.execute(
-                insert(status_timeline).values(
-                    item_id=item_id,
-                    at=event.timestamp,
-                    status=change.status,
-                    text=view_text(change.text, 500),
-                )
+            rows.append(
+                status_timeline,
+                {
+                    "item_id": item_id,
+                    "at": event.timestamp,
+                    "status": change.status,
+                    "text": view_text(change.text, 500),
+                },
             )
 
     def _change_for(self, event: Any) -> _Change | None:

@@ -14,24 +14,33 @@ projection_tracking = Table(
 )
 
 
-def claim_position(conn: Connection, name: str, position: int) -> bool:
-    """Advance ``name`` to ``position`` inside the caller's transaction.
+def lock_position(conn: Connection, name: str) -> int | None:
+    """The position of ``name`` (None: none recorded yet), locked for the caller's transaction.
 
-    Returns False when the position was reached before (a redelivery). The UPDATE comes first
-    so that a concurrent transaction for the same name waits for this one and then sees it.
+    The UPDATE comes first so that a concurrent transaction for the same name waits for this
+    one and then sees the position it left (PostgreSQL: the row lock; SQLite: the write lock).
     """
-    exists = conn.execute(
+    conn.execute(
+        update(projection_tracking)
+        .where(projection_tracking.c.name == name)
+        .values(position=projection_tracking.c.position)
+    )
+    row = conn.execute(
         select(projection_tracking.c.position).where(projection_tracking.c.name == name)
     ).first()
-    if exists is None:
+    return None if row is None else int(row[0])
+
+
+def advance_position(conn: Connection, name: str, before: int | None, position: int) -> None:
+    """Record ``position`` for ``name``, which ``lock_position`` found at ``before``."""
+    if before is None:
         conn.execute(insert(projection_tracking).values(name=name, position=position))
-        return True
-    result = conn.execute(
-        update(projection_tracking)
-        .where(projection_tracking.c.name == name, projection_tracking.c.position < position)
-        .values(position=position)
-    )
-    return result.rowcount == 1
+    elif position > before:
+        conn.execute(
+            update(projection_tracking)
+            .where(projection_tracking.c.name == name)
+            .values(position=position)
+        )
 
 
 def read_position(conn: Connection, name: str) -> int:
