@@ -14,13 +14,17 @@ from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 
+from aggregates.staff import StaffMember
 from mailroom.adapters.cloudevents import kafka_topic_for, to_kafka_message
 from mailroom.application import MailroomApp
 
 log = logging.getLogger(__name__)
 
 RELAY = "relay"
+# Events that never leave the event store: secrets have no place on a shared bus.
+PRIVATE_TOPICS = frozenset({get_topic(StaffMember.PasswordSet)})
 
 
 class OutboxRelay:
@@ -49,6 +53,8 @@ class OutboxRelay:
             return 0
         futures = []
         for notification in notifications:
+            if notification.topic in PRIVATE_TOPICS:
+                continue
             topic = kafka_topic_for(notification.topic, self.topic_prefix)
             if topic not in self.known_topics:
                 self.ensure_topic(topic)
