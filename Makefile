@@ -4,9 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-RUNTIME_PACKAGES := tesseract-ocr tesseract-ocr-deu
-# chromium: the browser tests drive Debian's build; it only recommends fonts, so one is named.
-TEST_PACKAGES := $(RUNTIME_PACKAGES) chromium fonts-dejavu-core
+# libpango: WeasyPrint renders outgoing letters with it.
+RUNTIME_PACKAGES := tesseract-ocr tesseract-ocr-deu libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+# chromium: the browser tests drive Debian's build (the runtime font serves it too).
+TEST_PACKAGES := $(RUNTIME_PACKAGES) chromium
 
 .PHONY: run test lint typecheck unit bench-intake system-packages test-packages clean
 
@@ -22,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy aggregates routing ocr mailroom projections
+	$(BIN)/mypy aggregates routing ocr mailroom projections letters
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
