@@ -31,3 +31,12 @@ def station_id(token_hash: str) -> UUID:
 
 def staff_id(login: str) -> UUID:
     return uuid5(NAMESPACE, f"staff:{login.casefold()}")
+
+
+def citizen_account_id(account_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"citizen-account:{account_id}")
+
+
+def acknowledgement_key(item_id: UUID) -> str:
+    """The Eingangsbestätigung of an item: one per item, however often the event arrives."""
+    return f"acknowledgement:{item_id}"

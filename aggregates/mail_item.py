@@ -75,11 +75,20 @@ class MailItem(Aggregate):
         station_id: UUID | None
 
     class TextExtracted(Aggregate.Event):
+        """v2 adds ``codes``: the QR codes read on the document (our letters carry the case
+        reference in one)."""
+
+        class_version = 2
         blob_key: str
         method: str
         pages: list[PageText]
         searchable_pdf_key: str | None
         quality_issues: list[QualityIssue]
+        codes: list[str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["codes"] = []
 
     class ExtractionFailed(Aggregate.Event):
         """v2: a stable ``code`` (the words come from the UI's wording module) and an
@@ -143,6 +152,14 @@ class MailItem(Aggregate):
         by: str
         at: datetime
 
+    class LinkedToAccount(Aggregate.Event):
+        """A clerk linked the item (a letter) to the citizen's Bürgerkonto: it shows among
+        their requests and documents for its case may go to their Postfach."""
+
+        citizen_account_id: str
+        by: str
+        at: datetime
+
     @staticmethod
     def create_id(channel: str, intake_key: str) -> UUID:
         return ids.mail_item_id(channel, intake_key)
@@ -182,6 +199,7 @@ class MailItem(Aggregate):
         self.triage_warnings: list[str] = []
         self.triage_candidates: list[RoutingCandidate] = []
         self.misdirected = False
+        self.codes: list[str] = []  # QR codes read on the documents
 
     # -- text ---------------------------------------------------------------------------
 
@@ -192,6 +210,7 @@ class MailItem(Aggregate):
         pages: list[PageText],
         searchable_pdf_key: str | None = None,
         quality_issues: list[QualityIssue] | None = None,
+        codes: list[str] | None = None,
     ) -> None:
         if blob_key not in {d.blob_key for d in self.documents}:
             raise MailItemError(f"item has no document {blob_key}")
@@ -201,6 +220,7 @@ class MailItem(Aggregate):
             pages=pages,
             searchable_pdf_key=searchable_pdf_key,
             quality_issues=quality_issues or [],
+            codes=codes or [],
         )
 
     @event(TextExtracted)
@@ -211,7 +231,9 @@ class MailItem(Aggregate):
         pages: list[PageText],
         searchable_pdf_key: str | None,
         quality_issues: list[QualityIssue],
+        codes: list[str],
     ) -> None:
+        self.codes.extend(c for c in codes if c not in self.codes)
         self.texts[blob_key] = pages
         self.quality_issues.extend(quality_issues)
         self.document_issues[blob_key] = list(quality_issues)
@@ -339,6 +361,24 @@ class MailItem(Aggregate):
     @event(RescanRequested)
     def _rescan_requested(self, note: str, by: str, at: datetime) -> None:
         self.status = ItemStatus.RESCAN
+
+    # -- the citizen's account ---------------------------------------------------------------
+
+    @property
+    def citizen_account_id(self) -> str | None:
+        linked: str | None = getattr(self, "_linked_account", None)
+        if linked is not None:
+            return linked
+        return self.submission.citizen_account_id if self.submission else None
+
+    def link_to_account(self, citizen_account_id: str, by: str, at: datetime) -> None:
+        if self.citizen_account_id == citizen_account_id:
+            return
+        self._linked_to_account(citizen_account_id=citizen_account_id, by=by, at=at)
+
+    @event(LinkedToAccount)
+    def _linked_to_account(self, citizen_account_id: str, by: str, at: datetime) -> None:
+        self._linked_account = citizen_account_id
 
     def _require_in_triage(self) -> None:
         if self.status is not ItemStatus.TRIAGE:

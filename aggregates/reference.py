@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -82,8 +83,10 @@ class Reference:
     @classmethod
     def parse(cls, text: str, prefix: str | None = None) -> Reference:
         """Parse a reference as a person might type it: any case, look-alike letters
-        (O for 0, I/L for 1), spaces or hyphens as separators."""
-        match = _PATTERN.fullmatch(text.strip().upper())
+        (O for 0, I/L for 1), full-width characters, and spaces, hyphens or dashes as
+        separators anywhere (``lin 2026 7k 3f 92 qd``, ``LIN–2026–7K3F–92QD``)."""
+        compact = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
+        match = _PATTERN.fullmatch(compact)
         if match is None:
             raise InvalidReferenceError(f"{text!r} is not a reference like LIN-2026-7K3F-92QD")
         found_prefix = match["prefix"]
@@ -99,9 +102,10 @@ class Reference:
         return cls(prefix=found_prefix, year=int(year), code=code)
 
 
+# Whitespace (also no-break spaces), hyphens and the dashes phones put in for them, dots.
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212._]+")
 _PATTERN = re.compile(
-    r"(?P<prefix>[A-Z]{2,5})[\s\-]*(?P<year>[0-9OIL]{4})[\s\-]*"
-    r"(?P<a>[0-9A-Z]{4})[\s\-]*(?P<b>[0-9A-Z]{4})"
+    r"(?P<prefix>[A-Z]{2,5})(?P<year>[0-9OIL]{4})(?P<a>[0-9A-Z]{4})(?P<b>[0-9A-Z]{4})"
 )
 
 

@@ -18,7 +18,10 @@ from eventsourcing.persistence import (
 
 from aggregates import ids
 from aggregates.case import Case
+from aggregates.citizen_account import CitizenAccount
 from aggregates.mail_item import MailItem
+from aggregates.outgoing_document import OutgoingDocument
+from aggregates.print_batch import PrintBatch
 from aggregates.reference_index import ReferenceIndex
 from aggregates.staff import StaffMember
 from aggregates.station import ScanningStation
@@ -80,6 +83,21 @@ class MailroomApp(Application[UUID]):
 
     def find_staff(self, staff_id: UUID) -> StaffMember | None:
         return self._find(staff_id, StaffMember)
+
+    def find_staff_name(self, principal_id: str) -> str | None:
+        """The name of a local staff member by principal id (``staff:LOGIN``), else None."""
+        kind, _, login = principal_id.partition(":")
+        member = self.find_staff(ids.staff_id(login)) if kind == "staff" else None
+        return None if member is None else member.name
+
+    def find_document(self, document_id: UUID) -> OutgoingDocument | None:
+        return self._find(document_id, OutgoingDocument)
+
+    def find_account(self, account_id: str) -> CitizenAccount | None:
+        return self._find(CitizenAccount.create_id(account_id), CitizenAccount)
+
+    def find_print_batch(self, batch_id: UUID) -> PrintBatch | None:
+        return self._find(batch_id, PrintBatch)
 
     def _find(self, aggregate_id: UUID, cls: type[TAggregate]) -> TAggregate | None:
         try:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from aggregates.deadlines import calendar_for
+from letters import TemplateLibrary
 from mailroom.adapters.event_store import persistence_env
 from mailroom.adapters.filesystem_blobs import FileSystemBlobStore
 from mailroom.api.multipart import ReceiveLimits
@@ -24,17 +25,22 @@ from mailroom.auth.oidc import OidcClient, OidcConfig
 from mailroom.config import Settings
 from mailroom.consumers.base import Consumer
 from mailroom.consumers.delivery import RetryPolicy
+from mailroom.consumers.dispatch import DispatchConsumer
 from mailroom.consumers.health import HealthStore
+from mailroom.consumers.notifications import build_notification_consumer
 from mailroom.consumers.router import RouterConsumer
 from mailroom.consumers.text_extraction import SharedEngine, TextExtractionConsumer, lanes
+from mailroom.duties import PeriodicDuty
 from mailroom.intake.inspection import UploadLimits
 from mailroom.ports import BlobStore
 from mailroom.readiness import Readiness, disk_check
 from mailroom.runner import EmbeddedRunner
 from mailroom.services.casework import CaseworkService, StaffLookup
+from mailroom.services.citizen import CitizenService
 from mailroom.services.documents import DocumentService
 from mailroom.services.imports import ImportService
 from mailroom.services.intake import IntakeService
+from mailroom.services.letters import LetterService
 from mailroom.services.staff import StaffService
 from mailroom.services.stations import StationService
 from mailroom.services.status import FailureRateLimiter, StatusService
@@ -47,12 +53,14 @@ from projections.case_directory import CaseDirectoryProjection
 from projections.cases import CaseViewProjection
 from projections.database import create_views_engine
 from projections.items import ItemViewProjection
+from projections.outgoing import OutgoingProjection
 from projections.search import SearchProjection
 from projections.status import StatusProjection
 from routing.catalog import Catalog, UnknownDepartmentError
 
 log = logging.getLogger(__name__)
 OIDC_CALLBACK_PATH = "/anmelden/oidc/zurueck"  # served by mailroom.web.routes_oidc
+CITIZEN_OIDC_CALLBACK_PATH = "/buergerkonto/zurueck"  # mailroom.web.routes_citizen_account
 T = TypeVar("T")
 
 
@@ -74,9 +82,17 @@ class ReadModels:
     cases: CaseViewProjection
     items: ItemViewProjection
     search: SearchProjection
+    outgoing: OutgoingProjection
 
     def all(self) -> list[Projection]:
-        return [self.status, self.case_directory, self.cases, self.items, self.search]
+        return [
+            self.status,
+            self.case_directory,
+            self.cases,
+            self.items,
+            self.search,
+            self.outgoing,
+        ]
 
 
 def build_read_models(
@@ -90,6 +106,7 @@ def build_read_models(
         ),
         items=ItemViewProjection(views),
         search=SearchProjection(views),
+        outgoing=OutgoingProjection(views),
     )
 
 
@@ -106,6 +123,8 @@ class Services:
     imports: ImportService
     documents: DocumentService
     workspace: WorkspaceService
+    letters: LetterService
+    citizen: CitizenService
 
 
 @dataclass
@@ -126,6 +145,8 @@ class Mailroom:
     oidc: OidcClient | None
     receive_limits: ReceiveLimits
     work_dirs: WorkDirs
+    duties: list[PeriodicDuty]
+    citizen_oidc: OidcClient | None = None  # the Bürgerkonto's provider (citizen realm)
 
     def department_name(self, department_id: str) -> str:
         return _department_name(self.catalog, department_id)
@@ -173,15 +194,21 @@ class Mailroom:
     def start(self) -> None:
         if self.settings.bus == "embedded":
             self.runner.start()
+            for duty in self.duties:
+                duty.start()
         elif not self.settings.bus.startswith("kafka://"):
             raise ConfigurationError(
                 f"MAILROOM_BUS={self.settings.bus!r}: use embedded or kafka://HOST:PORT"
             )
 
     def stop(self) -> None:
+        for duty in self.duties:
+            duty.stop()
         self.runner.stop()
         if self.oidc is not None:
             self.oidc.close()
+        if self.citizen_oidc is not None:
+            self.citizen_oidc.close()
         self.ocr_engine.close()
         self.readiness.close()
         self.work_dirs.release_all()
@@ -213,10 +240,24 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
         )
         for lane in lanes(settings.ocr_bulk_pages)
     ]
+    letters = LetterService(
+        app,
+        blobs,
+        catalog,
+        TemplateLibrary(settings.letter_templates),
+        read_models.outgoing,
+        read_models.case_directory,
+        calendar_for(catalog.city.land),
+        settings.secret(),
+        _public_url(settings),
+        clock,
+    )
     consumers: list[Consumer] = [
         *ocr_lanes,
         RouterConsumer(app, catalog, read_models.case_directory, clock),
+        DispatchConsumer(app, letters, clock),
         *read_models.all(),
+        build_notification_consumer(settings, app, views, catalog, utc_now),
     ]
     limits = UploadLimits(
         max_bytes=settings.max_upload_mb * 2**20,
@@ -241,6 +282,19 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
             views, read_models.all(), calendar_for(catalog.city.land), clock
         ),
         documents=DocumentService(app, blobs, settings.work_dir / "previews", settings.max_pixels),
+        letters=letters,
+        citizen=CitizenService(
+            status,
+            intake,
+            app,
+            views,
+            catalog,
+            calendar_for(catalog.city.land),
+            read_models.cases,
+            clock,
+            outgoing=read_models.outgoing,
+            letters=letters,
+        ),
     )
     policy = RetryPolicy(
         max_attempts=settings.consumer_max_attempts,
@@ -270,6 +324,15 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
         ),
         work_dirs=work_dirs,
         oidc=_oidc_client(settings),
+        citizen_oidc=_citizen_oidc_client(settings),
+        duties=[
+            PeriodicDuty(
+                "inbox-fallback",
+                DispatchConsumer.name,
+                settings.inbox_fallback_check_s,
+                letters.fall_back_unread,
+            )
+        ],
     )
 
 
@@ -348,7 +411,7 @@ def _oidc_client(settings: Settings) -> OidcClient | None:
     """Staff sign-in through the city's identity provider, when one is configured."""
     if not settings.oidc_issuer:
         return None
-    public = settings.public_url or f"http://{settings.host}:{settings.port}"
+    public = _public_url(settings)
     return OidcClient(
         OidcConfig(
             issuer=settings.oidc_issuer,
@@ -357,6 +420,26 @@ def _oidc_client(settings: Settings) -> OidcClient | None:
             redirect_uri=public.rstrip("/") + OIDC_CALLBACK_PATH,
             roles_claim=settings.oidc_roles_claim,
             departments_claim=settings.oidc_departments_claim,
+        )
+    )
+
+
+def _public_url(settings: Settings) -> str:
+    """How browsers reach the mailroom (links in letters and e-mails, OIDC redirects)."""
+    return (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+
+
+def _citizen_oidc_client(settings: Settings) -> OidcClient | None:
+    """Citizen sign-in (Bürgerkonto) at the city's citizen-account provider, when configured:
+    a client of its own, never the staff realm's."""
+    if not settings.citizen_oidc_issuer:
+        return None
+    return OidcClient(
+        OidcConfig(
+            issuer=settings.citizen_oidc_issuer,
+            client_id=settings.citizen_oidc_client_id,
+            client_secret=settings.citizen_oidc_client_secret,
+            redirect_uri=_public_url(settings) + CITIZEN_OIDC_CALLBACK_PATH,
         )
     )
 

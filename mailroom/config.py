@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SAMPLE_CITY_CATALOG = Path(__file__).parent / "cities" / "lindenau" / "catalog.toml"
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     ocr_max_document_megapixels: int = Field(default=600, ge=1)
 
     city_catalog: Path = SAMPLE_CITY_CATALOG
+    # The city's letter templates; empty: the `letters` folder beside the city catalog.
+    letters_dir: Path | None = None
+    # How often the delivery worker looks for Postfach documents unread too long (they go by post).
+    inbox_fallback_check_s: float = Field(default=3600.0, gt=0)
     secret_key: str = ""
 
     max_upload_mb: int = Field(default=50, ge=1)  # per file
@@ -91,11 +96,55 @@ class Settings(BaseSettings):
     oidc_departments_claim: str = "departments"
     session_hours: float = Field(default=10.0, gt=0, le=24 * 7)
 
+    # E-mail to citizens on status changes (received, department, information needed,
+    # decided) through the city's SMTP relay. Without an SMTP host notifications are off.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"  # tls: implicit TLS (port 465)
+    smtp_user: str = ""  # empty: no authentication
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    notify_sender: str = ""  # the From: header, e.g. "Stadt Lindenau <noreply@lindenau.de>"
+    notify_public_url: str = ""  # where citizens reach the status page (empty: public_url)
+    notify_max_attempts: int = Field(default=8, ge=1)  # then the e-mail is recorded as failed
+    notify_retry_base_s: float = Field(default=60.0, ge=0)  # doubled after every failed attempt
+    notify_retry_max_s: float = Field(default=3600.0, gt=0)
+    notify_max_event_age_h: float = Field(default=72.0, gt=0)  # older changes are not mailed
+
+    # Citizen sign-in (Bürgerkonto): OpenID Connect against the city's citizen-account
+    # provider, a realm of its own. Without an issuer the Bürgerkonto pages are switched off.
+    citizen_oidc_issuer: str = ""
+    citizen_oidc_client_id: str = "mailroom-buergerkonto"
+    citizen_oidc_client_secret: str = ""
+
     @model_validator(mode="after")
     def _refuse_missing_secret_in_production(self) -> Settings:
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("MAILROOM_SECRET_KEY must be set (>= 32 characters) in production")
         return self
+
+    @model_validator(mode="after")
+    def _check_notifications(self) -> Settings:
+        if not self.smtp_host:
+            return self
+        if "@" not in parseaddr(self.notify_sender)[1]:
+            raise ValueError("MAILROOM_NOTIFY_SENDER must be an e-mail address (SMTP host is set)")
+        if self.smtp_password.get_secret_value() and not self.smtp_user:
+            raise ValueError("MAILROOM_SMTP_PASSWORD is set but MAILROOM_SMTP_USER is not")
+        if self.environment == "production":
+            if not (self.notify_public_url or self.public_url):
+                raise ValueError(
+                    "MAILROOM_NOTIFY_PUBLIC_URL (or MAILROOM_PUBLIC_URL) must be set in production:"
+                    " e-mails link to the status page"
+                )
+            if self.smtp_user and self.smtp_tls == "none":
+                raise ValueError("MAILROOM_SMTP_TLS=none would send the SMTP password unencrypted")
+        return self
+
+    @property
+    def notify_status_base_url(self) -> str:
+        """The base of the status link in e-mails."""
+        return self.notify_public_url or self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def event_store_url(self) -> str:
@@ -128,6 +177,10 @@ class Settings(BaseSettings):
         if not self.bus.startswith("kafka://"):
             raise ValueError(f"MAILROOM_BUS={self.bus!r} is not a kafka:// URL")
         return [h for h in self.bus.removeprefix("kafka://").split(",") if h]
+
+    @property
+    def letter_templates(self) -> Path:
+        return self.letters_dir or self.city_catalog.parent / "letters"
 
     def secret(self) -> bytes:
         """The server secret; in development it is created once under data_dir."""

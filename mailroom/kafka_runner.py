@@ -24,7 +24,7 @@ from kafka.structs import OffsetAndMetadata
 
 from mailroom.adapters.cloudevents import header, to_stored_event
 from mailroom.application import MailroomApp
-from mailroom.consumers.base import Consumer
+from mailroom.consumers.base import Consumer, background_loops
 from mailroom.consumers.delivery import Delivery
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,15 @@ class KafkaWorker:
 
     def run(self, stop: threading.Event) -> None:
         self.kafka.subscribe(self.kafka_topics, listener=_SeekToTrackedPosition(self))
+        halt = threading.Event()  # the consumer's background loops end with this loop
+        loops = [
+            threading.Thread(
+                target=loop, args=(halt,), name=f"{self.consumer.name}-loop", daemon=True
+            )
+            for loop in background_loops(self.consumer)
+        ]
+        for thread in loops:
+            thread.start()
         failures = 0
         try:
             while not stop.is_set():
@@ -95,6 +104,9 @@ class KafkaWorker:
                 self._commit(force=True)
             finally:
                 self.kafka.close(autocommit=False)
+                halt.set()
+                for thread in loops:
+                    thread.join(timeout=60)
 
     def _handle(self, batches: dict[TopicPartition, list[Any]]) -> float | None:
         """Process a poll's records; on a record that must be tried again, seek every

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from eventsourcing.persistence import Tracking
 
 from mailroom.application import MailroomApp
-from mailroom.consumers.base import Consumer
+from mailroom.consumers.base import Consumer, background_loops
 from mailroom.consumers.delivery import Delivery, RetryPolicy
 from mailroom.consumers.health import HealthStore
 
@@ -101,6 +101,16 @@ class EmbeddedRunner:
             )
             thread.start()
             self._threads.append(thread)
+        for consumer in self.consumers:
+            for number, loop in enumerate(background_loops(consumer)):
+                thread = threading.Thread(
+                    target=loop,
+                    args=(self._stop,),
+                    name=f"runner-{consumer.name}-loop-{number}",
+                    daemon=True,
+                )
+                thread.start()
+                self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()

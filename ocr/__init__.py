@@ -3,6 +3,7 @@
 No web framework, database, message bus or blob store here; the mailroom wires it up.
 """
 
+from ocr.barcodes import read_qr_codes
 from ocr.engine import OcrEngine
 from ocr.models import OCR, TEXT_LAYER, OcrError, OcrOptions, OcrResult, PageResult, QualityFlag
 from ocr.text_layer import read_text_layer
@@ -16,5 +17,6 @@ __all__ = [
     "OcrResult",
     "PageResult",
     "QualityFlag",
+    "read_qr_codes",
     "read_text_layer",
 ]

@@ -46,6 +46,7 @@ class DocumentContext:
     page_count: int = 0
     text_layers: list[str | None] = field(default_factory=list)
     unread: list[int] = field(default_factory=list)  # beyond the pixel budget, not rasterised
+    text_layer_codes: dict[int, tuple[str, ...]] = field(default_factory=dict)  # QR, by index
     outcomes: dict[int, PageOutcome] = field(default_factory=dict)
     result: OcrResult | None = None
 
@@ -95,6 +96,7 @@ class Inspect:
         context.page_count = inspection.page_count
         context.text_layers = list(inspection.text_layers)
         context.unread = list(inspection.unread)
+        context.text_layer_codes = dict(inspection.codes)
 
 
 class RecognisePages:
@@ -160,7 +162,15 @@ class Conclude:
         if index in context.unread:
             return PageResult(index + 1, "", 0.0, 0, OCR)
         text = context.text_layers[index] or ""
-        return PageResult(index + 1, text.strip(), 100.0, 0, TEXT_LAYER, words=len(text.split()))
+        return PageResult(
+            index + 1,
+            text.strip(),
+            100.0,
+            0,
+            TEXT_LAYER,
+            words=len(text.split()),
+            codes=context.text_layer_codes.get(index, ()),
+        )
 
     @staticmethod
     def _searchable_pdf(context: DocumentContext) -> Path | None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ocr import budget, errors
+from ocr.barcodes import read_pdf_page_codes
 from ocr.document import count_pages, text_layer_pages
 from ocr.environment import is_environment_error, portable
 from ocr.models import OcrError, OcrOptions
@@ -82,6 +83,7 @@ class Inspection:
     page_count: int
     text_layers: tuple[str | None, ...]  # per page: its real text layer, or None = OCR
     unread: tuple[int, ...] = ()  # beyond the pixel budget, not to be rasterised
+    codes: tuple[tuple[int, tuple[str, ...]], ...] = ()  # QR codes of text-layer pages
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,13 @@ def inspect(job: InspectJob) -> Inspection:
             unread[0] + 1,
             unread[-1] + 1,
         )
-    return Inspection(count, tuple(texts), tuple(unread))
+    text_pages = [index for index in range(count) if index not in ocr_pages]
+    codes = (
+        read_pdf_page_codes(job.source, text_pages, dpi=job.options.codes_dpi)
+        if job.options.read_codes and text_pages
+        else {}
+    )
+    return Inspection(count, tuple(texts), tuple(unread), tuple(sorted(codes.items())))
 
 
 def write_searchable_pdf(job: SearchablePdfJob) -> None:

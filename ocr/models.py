@@ -23,6 +23,8 @@ class OcrOptions:
     min_page_pixels: int = 10_000  # smaller than this cannot hold a letter
     max_document_pixels: int = 600_000_000  # decoded for OCR per document; ~68 A4 at 300 dpi
     deskew: bool = True
+    read_codes: bool = True  # look for QR codes on every page (PageResult.codes)
+    codes_dpi: int = 150  # text-layer pages are rendered this fine for QR detection only
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class PageResult:
     skew: float = 0.0  # degrees of deskew applied (counter-clockwise positive)
     words: int = 0
     seconds: float = 0.0
+    codes: tuple[str, ...] = ()  # texts of the QR codes on the page, top to bottom
 
 
 @dataclass(frozen=True)

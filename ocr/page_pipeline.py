@@ -1,7 +1,7 @@
 """The steps that read one page, run inside a worker process.
 
-load → binarise → measure skew → deskew → orient (Tesseract OSD only when the cheap estimate
-is unsure) → turn upright → recognise (one Tesseract pass) → assess.
+load → read QR codes → binarise → measure skew → deskew → orient (Tesseract OSD only when the
+cheap estimate is unsure) → turn upright → recognise (one Tesseract pass) → assess.
 
 Whatever goes wrong with a page comes back as that page's outcome (unreadable, timed out), so
 the document's other pages are still read; only failures of the machine itself propagate.
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from ocr.barcodes import read_qr_codes
 from ocr.binarise import binarise
 from ocr.deskew import SkewEstimate, deskew, estimate_skew
 from ocr.environment import is_environment_error, portable
@@ -90,6 +91,7 @@ class PageContext:
     skew: SkewEstimate | None = None
     rotation: int = 0
     tesseract: TesseractOutput | None = None
+    codes: tuple[str, ...] = ()
     outcome: PageOutcome | None = None
 
     def seconds_left(self) -> float:
@@ -129,6 +131,20 @@ class LoadPage:
             job.source, job.kind, job.index, dpi=options.dpi, max_pixels=options.max_page_pixels
         )
         context.image = context.raster.image
+
+
+class ReadCodes:
+    """QR codes (our letters' case reference) from the page as loaded: zxing-cpp does its own
+    binarising and finds codes in any orientation, so this needs no deskew or turn."""
+
+    name = "read-codes"
+
+    def applies(self, context: PageContext) -> bool:
+        return context.raster is not None and context.job.options.read_codes
+
+    def run(self, context: PageContext) -> None:
+        assert context.raster is not None
+        context.codes = read_qr_codes(context.raster.image)
 
 
 class Binarise:
@@ -213,6 +229,7 @@ class Assess:
             skew=context.skew.angle if context.skew and context.job.options.deskew else 0.0,
             words=len(words),
             seconds=time.monotonic() - context.started,
+            codes=context.codes,
         )
         context.outcome = PageOutcome(
             result=result,
@@ -224,7 +241,7 @@ class Assess:
         raise PipelineDoneError
 
 
-PAGE_STEPS = (LoadPage(), Binarise(), Deskew(), Orient(), Recognise(), Assess())
+PAGE_STEPS = (LoadPage(), ReadCodes(), Binarise(), Deskew(), Orient(), Recognise(), Assess())
 
 
 def read_page(job: PageJob) -> PageOutcome:
@@ -279,6 +296,7 @@ def _empty_outcome(
         rotation=context.rotation,
         method=OCR,
         seconds=time.monotonic() - context.started,
+        codes=context.codes,  # read before what failed: the page still names its case
     )
     return PageOutcome(result=result, timed_out=timed_out, failure=failure)
 

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 from sqlalchemy import Column, Connection, Engine, Integer, String, Table, select, text
 
 from projections.database import metadata
@@ -63,9 +64,11 @@ class Projection(ABC):
     def process_batch(self, events: Iterable[tuple[Any, Tracking]]) -> int:
         """Apply many events in one transaction; returns how many were new (an event at or
         before its source's position is a redelivery and changes nothing)."""
+        topics = frozenset(self.topics)
         batch = [
             (e, str(e.originator_id), f"{self.name}@{t.application_name}", t.notification_id)
             for e, t in events
+            if get_topic(type(e)) in topics  # not ours: nothing to apply, nothing to track
         ]
         if not batch:
             return 0

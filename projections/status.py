@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Column, DateTime, Engine, Integer, String, Table, select
+from sqlalchemy import Column, Connection, DateTime, Engine, Integer, String, Table, select
 
 from aggregates.mail_item import MailItem
 from projections.base import Projection
@@ -29,6 +29,7 @@ status_items = Table(
     Column("item_version", Integer, nullable=False),
     Column("department_id", String(100)),
     Column("case_reference", String(40)),
+    Column("citizen_account_id", String(200), index=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -63,6 +64,7 @@ class StatusRecord:
     case_reference: str | None
     received_at: datetime
     timeline: tuple[TimelineEntry, ...]
+    citizen_account_id: str | None = None
 
 
 DepartmentName = Callable[[str], str]
@@ -85,6 +87,7 @@ class StatusProjection(Projection):
             MailItem.SentToTriage,
             MailItem.Rerouted,
             MailItem.AttachedToCase,
+            MailItem.LinkedToAccount,
         )
     )
 
@@ -110,6 +113,9 @@ class StatusProjection(Projection):
                         view_text(event.submission.subject, 500) if event.submission else None
                     ),
                     "status": "received",
+                    "citizen_account_id": (
+                        event.submission.citizen_account_id if event.submission else None
+                    ),
                     "item_version": version,
                     "received_at": event.received_at,
                     "updated_at": event.timestamp,
@@ -117,6 +123,14 @@ class StatusProjection(Projection):
             )
             if not created:
                 return
+        elif isinstance(event, MailItem.LinkedToAccount):
+            current = rows.get(status_items.c.item_id, item_id)
+            if current is not None and current["item_version"] < version:
+                rows.update(
+                    status_items.c.item_id,
+                    item_id,
+                    {"citizen_account_id": event.citizen_account_id, "item_version": version},
+                )
         elif change is not None:
             current = rows.get(status_items.c.item_id, item_id)
             if current is None or current["item_version"] >= version:
@@ -165,29 +179,47 @@ class StatusProjection(Projection):
                 .mappings()
                 .first()
             )
-            if row is None:
-                return None
-            entries = (
+            return None if row is None else _record(conn, row)
+
+    def of_account(self, account_id: str) -> list[StatusRecord]:
+        """Every request linked to a citizen's account, newest first."""
+        with self.engine.connect() as conn:
+            found = (
                 conn.execute(
-                    select(status_timeline)
-                    .where(status_timeline.c.item_id == row["item_id"])
-                    .order_by(status_timeline.c.id)
+                    select(status_items)
+                    .where(status_items.c.citizen_account_id == account_id)
+                    .order_by(status_items.c.received_at.desc())
+                    .limit(500)
                 )
                 .mappings()
                 .all()
             )
-        return StatusRecord(
-            item_id=row["item_id"],
-            reference=row["reference"],
-            access_code_hash=row["access_code_hash"],
-            channel=row["channel"],
-            subject=row["subject"],
-            status=row["status"],
-            department_id=row["department_id"],
-            case_reference=row["case_reference"],
-            received_at=row["received_at"],
-            timeline=tuple(TimelineEntry(e["at"], e["status"], e["text"]) for e in entries),
+            return [_record(conn, row) for row in found]
+
+
+def _record(conn: Connection, row: Any) -> StatusRecord:
+    entries = (
+        conn.execute(
+            select(status_timeline)
+            .where(status_timeline.c.item_id == row["item_id"])
+            .order_by(status_timeline.c.id)
         )
+        .mappings()
+        .all()
+    )
+    return StatusRecord(
+        item_id=row["item_id"],
+        reference=row["reference"],
+        access_code_hash=row["access_code_hash"],
+        channel=row["channel"],
+        subject=row["subject"],
+        status=row["status"],
+        department_id=row["department_id"],
+        case_reference=row["case_reference"],
+        received_at=row["received_at"],
+        timeline=tuple(TimelineEntry(e["at"], e["status"], e["text"]) for e in entries),
+        citizen_account_id=row["citizen_account_id"],
+    )
 
 
 @dataclass(frozen=True)

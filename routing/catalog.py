@@ -55,12 +55,35 @@ class UnknownDepartmentError(KeyError):
 
 
 @dataclass(frozen=True)
+class Contact:
+    """How citizens reach an office: shown on the status page and printed on letters."""
+
+    street: str = ""
+    postcode_city: str = ""
+    phone: str = ""
+    email: str = ""
+    web: str = ""
+    opening_hours: str = ""
+
+    def merged_over(self, fallback: Contact) -> Contact:
+        """This contact, with the fallback's value wherever this one has none."""
+        return Contact(
+            **{
+                name: getattr(self, name) or getattr(fallback, name)
+                for name in self.__dataclass_fields__
+            }
+        )
+
+
+@dataclass(frozen=True)
 class Service:
     key: str
     name: str
     department_id: str
     processing_days: int | None = None
     """Working days to process; None: the department's."""
+    acknowledge_scans: bool | None = None
+    """Send scanned letters of this service an Eingangsbestätigung; None: the department's."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +97,9 @@ class Department:
     reference_formats: tuple[str, ...] = ()
     threshold: float | None = None
     processing_days: int = DEFAULT_PROCESSING_DAYS
+    contact: Contact = Contact()
+    acknowledge_scans: bool = True
+    """Scanned letters whose sender address was read get an Eingangsbestätigung by post."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +109,7 @@ class City:
     reference_formats: tuple[str, ...] = ()
     land: str = "NW"
     """Land code (``NW``, ``BE``, ...): whose public holidays count as no working days."""
+    contact: Contact = Contact()
 
 
 @dataclass(frozen=True)
@@ -193,6 +220,17 @@ class Catalog:
             return service.processing_days
         return department.processing_days
 
+    def contact(self, department_id: str) -> Contact:
+        """The department's contact, completed by the city's (switchboard, town hall)."""
+        return self.department(department_id).contact.merged_over(self.city.contact)
+
+    def acknowledges_scans(self, department_id: str, service_key: str | None) -> bool:
+        department = self.department(department_id)
+        service = self._services.get(service_key) if service_key else None
+        if service is not None and service.acknowledge_scans is not None:
+            return service.acknowledge_scans
+        return department.acknowledge_scans
+
     def reference_formats(self) -> list[tuple[str, str | None]]:
         """Every reference format with the department it belongs to (None: city-wide)."""
         owned = [(p, d.id) for d in self.departments for p in d.reference_formats]
@@ -223,6 +261,7 @@ class Catalog:
             reference_prefix=city_data["reference_prefix"],
             reference_formats=_strings(city_data, "reference_formats"),
             land=city_data.get("land", "NW"),
+            contact=_contact(city_data.get("contact", {})),
         )
         departments = tuple(_department_from_toml(d) for d in data["departments"])
         misdirection = tuple(
@@ -276,6 +315,7 @@ def _department_from_toml(d: dict[str, Any]) -> Department:
                 name=s["name"],
                 department_id=d["id"],
                 processing_days=_working_days(s, f"service {s['key']!r}"),
+                acknowledge_scans=_optional_bool(s, "acknowledge_scans", f"service {s['key']!r}"),
             )
             for s in d.get("services", [])
         ),
@@ -284,7 +324,24 @@ def _department_from_toml(d: dict[str, Any]) -> Department:
         reference_formats=_strings(d, "reference_formats"),
         threshold=None if threshold is None else float(threshold),
         processing_days=DEFAULT_PROCESSING_DAYS if days is None else days,
+        contact=_contact(d.get("contact", {})),
+        acknowledge_scans=_optional_bool(d, "acknowledge_scans", f"department {d['id']!r}")
+        is not False,
     )
+
+
+def _contact(table: dict[str, Any]) -> Contact:
+    unknown = set(table) - set(Contact.__dataclass_fields__)
+    if unknown:
+        raise CatalogError(f"unknown contact fields: {', '.join(sorted(unknown))}")
+    return Contact(**{name: str(value) for name, value in table.items()})
+
+
+def _optional_bool(table: dict[str, Any], key: str, owner: str) -> bool | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise CatalogError(f"{owner}: {key} must be true or false")
+    return value
 
 
 def _working_days(table: dict[str, Any], owner: str) -> int | None:

@@ -45,3 +45,8 @@ def statistics_departments(principal: Principal) -> frozenset[str] | None:
 
 def may_manage_staff(principal: Principal) -> bool:
     return sees_all(principal)
+
+
+def may_handle_print(principal: Principal) -> bool:
+    """The print queue, print batches and returned mail belong to the mailroom (Poststelle)."""
+    return sees_all(principal) or principal.has(Role.MAILROOM)

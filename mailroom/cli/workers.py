@@ -86,6 +86,9 @@ def worker(
     )
     log.info("worker %s consuming %s", consumer.name, ", ".join(topics))
     delivery = Delivery(consumer, mailroom.retry_policy, mailroom.health)
+    duties = [d for d in mailroom.duties if d.owner == consumer.name]
+    for duty in duties:
+        duty.start()
     try:
         KafkaWorker(consumer, mailroom.app, kafka, topics, delivery).run(stop)
     finally:

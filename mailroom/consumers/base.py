@@ -13,6 +13,8 @@ moves on; a consumer that must not skip events returns False and stalls visibly 
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -49,6 +51,13 @@ class Consumer(Protocol):
         """Whether attempts at ``event`` are counted before they start (expensive work that
         might end the process, so that a letter that crashes the worker is bounded too)."""
         ...
+
+
+def background_loops(consumer: Consumer) -> list[Callable[[threading.Event], None]]:
+    """Loops a consumer wants run beside it, each in a thread until the event is set (the
+    notification consumer's sender); both runners start them with the consumer."""
+    loops = getattr(consumer, "background_loops", None)
+    return list(loops()) if loops is not None else []
 
 
 def tracking_name(consumer: str, source: str) -> str:

@@ -4,7 +4,8 @@ Portal submissions route by their service key. A scanned letter waits until all 
 documents have been read; unreadable or doubtful scans go to triage ("rescan or index by
 hand"); otherwise the routing library decides: attach to an existing case (only when the
 sender plausibly is that case's citizen), route to a department and open a case, or send
-to triage with the best candidates (misdirected mail marked as such).
+to triage with the best candidates (misdirected mail marked as such). A letter carrying the
+QR code of one of our own letters is attached to that letter's case before anything else.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from eventsourcing.utils import get_topic
 
 from aggregates.case import Case, CaseStatus
 from aggregates.mail_item import ItemStatus, MailItem, TriageReason
+from aggregates.reference import InvalidReferenceError, Reference
 from aggregates.values import Channel, RoutingCandidate
 from mailroom.application import MailroomApp
 from mailroom.consumers.base import EventRecordingConsumer, Failure
@@ -67,8 +69,35 @@ class RouterConsumer(EventRecordingConsumer):
                 TriageReason.RESCAN, candidates=[], warnings=[], detail=", ".join(codes)
             )
             return self.save(own, item)
+        by_code = self._case_by_code(item)
+        if by_code is not None:
+            return self.save(own, *self._attach(item, by_code, "qr-code", 1.0, "qr-code"))
         decision = self.model.current().decide(Letter(item.text, str(item.id)), self.cases)
         return self.save(own, *self._apply(item, decision, "classifier"))
+
+    def _case_by_code(self, item: MailItem) -> Case | None:
+        """A letter of ours comes back (an answer on our form, a signed copy): the QR code
+        on it names its case, which beats any reading of the text."""
+        prefix = self.catalog.city.reference_prefix
+        for code in item.codes:
+            try:
+                reference = str(Reference.parse(code.strip(), prefix))
+            except InvalidReferenceError:
+                continue
+            case = self._existing_case(reference)
+            if case is not None and not case.closed:
+                return case
+        return None
+
+    def _attach(
+        self, item: MailItem, case: Case, method: str, confidence: float, explanation: str
+    ) -> list[Any]:
+        case.attach_item(item.id)
+        if case.status is CaseStatus.WAITING:  # the answer the clerk asked for
+            case.receive_information(item.id, f"system:{self.name}", self.clock())
+        item.route(case.department_id, method, confidence, explanation)
+        item.attach_to_case(case.id, case.reference)
+        return [item, case]
 
     def record_failure(self, event: Any, tracking: Tracking, failure: Failure) -> bool:
         """Routing kept failing for this item: it goes to triage to be placed by hand."""
@@ -90,12 +119,7 @@ class RouterConsumer(EventRecordingConsumer):
         if decision.case is not None:
             case = self._existing_case(decision.case)
             if case is not None and not case.closed:
-                case.attach_item(item.id)
-                if case.status is CaseStatus.WAITING:  # the answer the clerk asked for
-                    case.receive_information(item.id, f"system:{self.name}", self.clock())
-                item.route(case.department_id, "follow-up", decision.confidence, explanation)
-                item.attach_to_case(case.id, case.reference)
-                return [item, case]
+                return self._attach(item, case, "follow-up", decision.confidence, explanation)
         if decision.triage or decision.department is None:
             item.send_to_triage(
                 _triage_code(decision),

@@ -159,6 +159,8 @@ class TextExtractionConsumer(EventRecordingConsumer):
             searchable_pdf_key=searchable_key,
             # codes only: the words come from mailroom.texts_de at display time
             quality_issues=[QualityIssue(f.code, "", f.page) for f in result.flags],
+            # QR codes (our letters carry their case reference): the router attaches by them
+            codes=list(dict.fromkeys(c for p in result.pages for c in p.codes)),
         )
 
 

@@ -160,6 +160,26 @@ class CaseworkService:
         case = self._case(actor, reference, expected_version)
         return self._do(case, lambda: case.receive_information(item_id, actor.id, self.clock()))
 
+    def link_to_account(
+        self,
+        actor: Principal,
+        reference: str,
+        citizen_account_id: str,
+        expected_version: int | None = None,
+    ) -> Changed:
+        """Link the case's letter to the citizen's Bürgerkonto: it shows among their requests,
+        and documents drafted from now on may go to their Postfach (if they agreed)."""
+        case = self._case(actor, reference, expected_version)
+        account = _text(citizen_account_id, "account", required=True)[:200]
+        if self.app.find_account(account) is None:
+            raise ServiceError(f"no Bürgerkonto {account} is known", "unknown_account")
+        item = self.app.find_item(case.first_item_id) if case.first_item_id else None
+        if item is None:
+            raise ServiceError(f"case {case.reference} has no letter to link", "no_item")
+        item.link_to_account(account, actor.id, self.clock())
+        save_or_stale(self.app, item)
+        return Changed(item.id, item.version)
+
     # -- deadline and end ----------------------------------------------------------------
 
     def extend_deadline(

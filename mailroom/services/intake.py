@@ -22,17 +22,20 @@ from eventsourcing.persistence import IntegrityError
 
 from aggregates import ids
 from aggregates.access_code import derive_access_code, hash_access_code
+from aggregates.case import Case
 from aggregates.mail_item import MailItem
 from aggregates.reference import Reference
 from aggregates.reference_index import ReferenceIndex
 from aggregates.safe_text import safe_filename
 from aggregates.station import ScanningStation
-from aggregates.values import Channel, Document, Submission
+from aggregates.values import Applicant, Channel, Document, Submission
 from mailroom.application import MailroomApp
-from mailroom.intake.clean_text import clean_submission
+from mailroom.intake.clean_text import clean_field, clean_submission
 from mailroom.intake.inspection import InspectedFile, UploadLimits, inspect_file
 from mailroom.ports import BlobRef, BlobStore, blob_ref_for, file_ref_for
 from routing.catalog import Catalog
+
+ANSWER_KEY_PREFIX = "answer:"  # intake keys of answers to a case's information request
 
 
 class IntakeError(ValueError):
@@ -49,6 +52,19 @@ class NoFilesError(IntakeError):
 
 class TooManyFilesError(IntakeError):
     pass
+
+
+class AnswerRefusedError(IntakeError):
+    """A citizen's answer that cannot be taken; ``code``: ``no_open_request`` (answered
+    already, or nothing was asked), ``case_closed``, ``empty_answer``."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+MAX_ANSWER_TEXT = 4000
+ANSWER_FIELD = "nachricht"  # the citizen's text, in the answer item's form fields
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,17 @@ class Receipt:
     reference: str
     access_code: str
     created: bool
+
+
+@dataclass(frozen=True)
+class AnswerReceipt:
+    """A citizen's answer, stored as an item of the case; ``case_version`` after it."""
+
+    item_id: UUID
+    reference: str
+    created: bool
+    case_id: UUID
+    case_version: int
 
 
 class IntakeService:
@@ -127,6 +154,97 @@ class IntakeService:
             Channel.SCAN, key, files, inspected, fingerprint, station_id=station.id
         )
 
+    def answer(
+        self,
+        case_id: UUID,
+        request_id: str,
+        text: str,
+        files: Sequence[Upload],
+        *,
+        by: str,
+        by_name: str,
+        citizen_account_id: str | None = None,
+    ) -> AnswerReceipt:
+        """A citizen answers the case's open information request (``request_id``) with a
+        short text and/or files: a new item, already attached to the case (so the router
+        leaves it alone), the request answered (the deadline resumes) and the text as a
+        note of the case's timeline — item, reference index and case in one save.
+
+        The same content checks and order as every intake (text, files, then blobs, then
+        events); the same answer sent again (same request, text and files) is the same item.
+        Refused with ``AnswerRefusedError`` when nothing is asked any more or the case is
+        closed; nothing is stored then."""
+        text = clean_field(text, ANSWER_FIELD, max_length=MAX_ANSWER_TEXT, multiline=True).strip()
+        if not text and not files:
+            raise AnswerRefusedError("empty_answer", "an answer needs a text or a file")
+        files = _with_safe_names(files)
+        inspected = self._inspect(files)
+        fingerprint = _fingerprint({"answer_to": request_id, "text": text}, files)
+        intake_key = f"{ANSWER_KEY_PREFIX}{request_id}:{fingerprint}"
+        item_id = ids.mail_item_id(Channel.PORTAL, intake_key)
+        if (existing := self.app.find_item(item_id)) is not None:
+            return self._replayed_answer(existing, fingerprint)
+        case = self._answerable(case_id, request_id)
+        documents = self._documents(files, inspected)
+        for _attempt in range(5):
+            received_at = self.clock()
+            reference = str(
+                Reference.generate(self.catalog.city.reference_prefix, received_at.year)
+            )
+            item = MailItem(
+                channel=Channel.PORTAL.value,
+                intake_key=intake_key,
+                reference=reference,
+                received_at=received_at,
+                documents=documents,
+                access_code_hash=hash_access_code(
+                    reference, derive_access_code(self.secret, item_id)
+                ),
+                request_fingerprint=fingerprint,
+                submission=Submission(
+                    service_key=case.service_key or "",
+                    applicant=Applicant(name=case.party or by_name),
+                    subject=f"Antwort auf die Anforderung von Unterlagen ({case.reference})",
+                    form_fields={ANSWER_FIELD: text} if text else {},
+                    citizen_account_id=citizen_account_id,
+                ),
+            )
+            item.route(case.department_id, "citizen-answer", 1.0, f"answer to {request_id}")
+            item.attach_to_case(case.id, case.reference)
+            case.attach_item(item.id)
+            if text:
+                case.add_note(text, by, by_name, received_at)
+            case.receive_information(item.id, by, received_at)
+            index = ReferenceIndex(reference=reference, item_id=item_id)
+            try:
+                self.app.save(item, index, case)
+            except IntegrityError:
+                if (existing := self.app.find_item(item_id)) is not None:
+                    return self._replayed_answer(existing, fingerprint)  # a concurrent retry
+                case = self._answerable(case_id, request_id)  # changed meanwhile? check again
+                continue  # (or the reference was taken: draw another)
+            return AnswerReceipt(item.id, reference, True, case.id, case.version)
+        raise RuntimeError("could not store the answer in 5 attempts")
+
+    def _answerable(self, case_id: UUID, request_id: str) -> Case:
+        case = self.app.find_case(case_id)
+        if case is None:
+            raise AnswerRefusedError("no_open_request", f"no case {case_id}")
+        if case.closed:
+            raise AnswerRefusedError("case_closed", f"case {case.reference} is closed")
+        if case.open_request_id is None or case.open_request_id != request_id:
+            raise AnswerRefusedError(
+                "no_open_request", f"case {case.reference} does not wait for {request_id}"
+            )
+        return case
+
+    def _replayed_answer(self, item: MailItem, fingerprint: str) -> AnswerReceipt:
+        if item.request_fingerprint != fingerprint or item.case_id is None:
+            raise IdempotencyConflictError("this answer key was used for a different answer")
+        case = self.app.find_case(item.case_id)
+        version = case.version if case is not None else 0
+        return AnswerReceipt(item.id, item.reference, False, item.case_id, version)
+
     def _inspect(self, files: Sequence[Upload]) -> list[InspectedFile]:
         if len(files) > self.max_files:
             raise TooManyFilesError(
@@ -148,20 +266,7 @@ class IntakeService:
         item_id = ids.mail_item_id(channel, intake_key)
         if may_exist and (existing := self.app.find_item(item_id)) is not None:
             return self._replay(existing, fingerprint)  # before storing anything
-        documents = []
-        for upload, info in zip(files, inspected, strict=True):
-            ref = self._store(upload, info.media_type)
-            documents.append(
-                Document(
-                    blob_key=ref.key,
-                    sha256=ref.sha256,
-                    media_type=info.media_type,
-                    size=ref.size,
-                    pages=info.pages,
-                    filename=upload.filename,
-                    flags=info.flags,
-                )
-            )
+        documents = self._documents(files, inspected)
         code = derive_access_code(self.secret, item_id)
         received_at = self.clock()
         for _attempt in range(5):
@@ -189,6 +294,24 @@ class IntakeService:
                 continue  # the reference was taken: draw another
             return Receipt(item_id, reference, code, created=True)
         raise RuntimeError("could not draw a free reference in 5 attempts")
+
+    def _documents(self, files: Sequence[Upload], inspected: list[InspectedFile]) -> list[Document]:
+        """Store the (inspected) files' blobs: before any event names them."""
+        documents = []
+        for upload, info in zip(files, inspected, strict=True):
+            ref = self._store(upload, info.media_type)
+            documents.append(
+                Document(
+                    blob_key=ref.key,
+                    sha256=ref.sha256,
+                    media_type=info.media_type,
+                    size=ref.size,
+                    pages=info.pages,
+                    filename=upload.filename,
+                    flags=info.flags,
+                )
+            )
+        return documents
 
     def _store(self, upload: Upload, media_type: str) -> BlobRef:
         if isinstance(upload.content, Path):

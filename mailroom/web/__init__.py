@@ -18,8 +18,12 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from mailroom.web import (
     routes_cases,
+    routes_citizen,
+    routes_citizen_account,
     routes_documents,
+    routes_letters,
     routes_oidc,
+    routes_print,
     routes_queues,
     routes_search,
     routes_signin,
@@ -38,6 +42,8 @@ _SESSION_KEY_LABEL = b"mailroom.web.session-cookie.v1"
 ROUTERS: list[APIRouter] = [routes_signin.router, routes_oidc.router]
 ROUTERS += [routes_queues.router, routes_search.router, routes_statistics.router]
 ROUTERS += [routes_triage.router, routes_cases.router, routes_documents.router]
+ROUTERS += [routes_letters.router, routes_print.router]
+ROUTERS += [routes_citizen.router, routes_citizen_account.router]  # citizens (status, Bürgerkonto)
 
 
 def session_key(secret: bytes) -> str:

@@ -208,6 +208,8 @@ def _actor(entry: TimelineEntry) -> str:
         return entry.actor_name
     if entry.actor_id is None or entry.actor_id.startswith("system:"):
         return "automatisch"
+    if entry.actor_id.startswith("citizen:"):
+        return "Bürger/in"
     return entry.actor_id
 
 
@@ -233,6 +235,8 @@ def timeline_line(
         "outcome": texts_de.label(texts_de.OUTCOMES, data.get("outcome")),
     }
     title = template.format(**values)
+    if entry.kind == "note" and (entry.actor_id or "").startswith("citizen:"):
+        title = texts_de.CITIZEN_NOTE_TITLE  # written with the citizen's answer
     text = ""
     if entry.kind == "opened":
         text = f"Fachdienst {values['department']}, Frist bis {values['due']}"

@@ -32,6 +32,7 @@ NOT_WEB_PATHS = frozenset(
     {"/api", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json"}
 )
 SIGN_IN_PATH = "/anmelden"
+CITIZEN_PREFIXES = ("/status", "/buergerkonto")  # pages for citizens (mailroom.web.routes_citizen*)
 CSRF_MESSAGE = (
     "Das Formular ist abgelaufen oder ungültig. "
     "Bitte laden Sie die Seite neu und versuchen Sie es noch einmal."
@@ -103,6 +104,8 @@ def error_page(
     if is_htmx:
         all_headers |= {"HX-Retarget": "#meldungen", "HX-Reswap": "innerHTML"}
     template = "error_fragment.html" if is_htmx else "error.html"
+    if not is_htmx and request.url.path.startswith(CITIZEN_PREFIXES):
+        template = "buerger/fehler.html"  # the citizen frame, never the staff one
     context = {"status": status, "title": title, "message": message}
     try:
         return render(request, template, context, status_code=status, headers=all_headers)

@@ -24,7 +24,7 @@ from mailroom import texts_de
 from mailroom.auth.permissions import may_see_cases_of
 from mailroom.auth.principal import Principal
 from mailroom.services import Changed, NotFoundError, ServiceError, StaleError
-from mailroom.web import case_page
+from mailroom.web import case_page, letters_page
 from mailroom.web.session import flash, require_principal
 from mailroom.web.templating import render
 from projections.search_query import highlight_terms
@@ -99,6 +99,7 @@ def case_context(
         "info_due_min": (today + timedelta(days=1)).isoformat(),
         "form": state or FormState(),
         "mine": case.assignee_id == principal.id,
+        **letters_page.case_letters(mailroom, principal, case.reference, page.items),
     }
 
 

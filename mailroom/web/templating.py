@@ -101,6 +101,7 @@ def navigation(request: Request, principal: Principal | None) -> list[NavItem]:
         )
     if principal.has(Role.MAILROOM) or principal.has(Role.ADMIN):
         items.append(NavItem("Triage", "/triage", _is_active(path, "/triage")))
+        items.append(NavItem("Postausgang", "/postausgang", _is_active(path, "/postausgang")))
     if principal.has(Role.LEAD) or principal.has(Role.ADMIN):
         items.append(NavItem("Statistik", "/statistik", _is_active(path, "/statistik")))
     return items

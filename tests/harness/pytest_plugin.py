@@ -97,3 +97,6 @@ def oidc_provider() -> Iterator[OidcProvider]:
 
 # Browser tests (tests/harness/browser.py): ``chromium`` (session), ``browser_page`` (per test).
 from tests.harness.browser import browser_page, chromium  # noqa: E402, F401
+
+# E-mail (tests/harness/smtp_server.py): ``smtp_server`` (per test; refuses, rejects, goes down).
+from tests.harness.smtp_server import smtp_server  # noqa: E402, F401

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from eventsourcing.utils import get_topic
+from pydantic import SecretStr
 
 from aggregates.case import Case
 from aggregates.mail_item import MailItem
@@ -58,6 +59,8 @@ def production_settings(
 def settings_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
     for name, value in settings.model_dump().items():
+        if isinstance(value, SecretStr):  # str() would hand the workers "**********"
+            value = value.get_secret_value()
         if value is not None:
             env[f"MAILROOM_{name.upper()}"] = str(value)
     return env
@@ -98,8 +101,13 @@ class ProcessGroup:
         process.wait(timeout=30)
 
     def stop_all(self) -> None:
-        for name in list(self.processes):
-            self.stop(name)
+        """Every process is asked to stop at once; each leaves its consumer group on its own,
+        so the stack stops in the time of its slowest process, not their sum."""
+        stopping = [self.processes.pop(name) for name in list(self.processes)]
+        for process in stopping:
+            process.terminate()
+        for process in stopping:
+            process.wait(timeout=30)
 
     def log(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")

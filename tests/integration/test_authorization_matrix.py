@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
@@ -42,6 +43,8 @@ class World:
     client: TestClient
     cases: dict[str, str]  # department -> case reference
     items: dict[str, UUID]  # department or "triage" -> item id
+    letters: dict[str, UUID] = field(default_factory=dict)  # department -> outgoing letter
+    batch: UUID | None = None  # a print batch (of the Standesamt's letter)
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +72,28 @@ def world(tmp_path_factory) -> Iterator[World]:
     mailroom.runner.run_until_idle()
     items["triage"] = receipt.item_id
     assert mailroom.app.get_item(receipt.item_id).status == "triage"
+    letters, batch = outgoing_letters(mailroom, cases, tmp_path_factory.mktemp("druck"))
     with TestClient(create_app(mailroom), follow_redirects=False) as client:
-        yield World(mailroom, client, cases, items)
+        yield World(mailroom, client, cases, items, letters, batch)
     mailroom.stop()
+
+
+def outgoing_letters(
+    mailroom: Mailroom, cases: dict[str, str], folder: Path
+) -> tuple[dict[str, UUID], UUID]:
+    """A letter per case: the Standesamt's approved, rendered and in a print batch, the
+    Abfallwirtschaft's a draft."""
+    admin, letters = system_principal("test"), {}
+    for department, reference in cases.items():
+        fields = {"body": "Anbei die Unterlagen.", "recipient.lines": "Markt 1\n59999 Lindenau"}
+        letters[department] = mailroom.services.letters.draft(
+            admin, reference, "begleitschreiben", fields
+        ).id
+    mailroom.services.letters.approve(admin, letters["standesamt"])
+    mailroom.runner.run_until_idle()
+    batch = mailroom.services.letters.build_print_batch(admin, folder / "stapel.pdf").batch_id
+    mailroom.runner.run_until_idle()
+    return letters, batch
 
 
 def signed_in(world: World, who: str) -> TestClient:
@@ -133,6 +155,38 @@ def staff(path: str) -> Rule:
     return lambda world, who: [(path, who != "anonymous")]
 
 
+def case_letters(suffix: str) -> Rule:
+    """``/faelle/{reference}/schreiben…``: only who sees the case (``{letter}``: its letter)."""
+
+    def urls(world: World, who: str) -> list[tuple[str, bool]]:
+        return [
+            (
+                f"/faelle/{ref}/schreiben" + suffix.format(letter=world.letters[d]),
+                sees_department(who, d),
+            )
+            for d, ref in world.cases.items()
+        ]
+
+    return urls
+
+
+def letter_pdfs(world: World, who: str) -> list[tuple[str, bool]]:
+    """Who sees the case; a rendered letter also the mailroom (it prints it)."""
+    return [
+        (
+            f"/schreiben/{letter}.pdf",
+            sees_department(who, d) or (d == "standesamt" and who in ("post", "admin")),
+        )
+        for d, letter in world.letters.items()
+    ]
+
+
+def print_batch(suffix: str) -> Rule:
+    return lambda world, who: [
+        (f"/postausgang/druckstapel/{world.batch}{suffix}", who in ("post", "admin"))
+    ]
+
+
 PAGES: dict[str, Rule] = {
     "/faelle/{reference}": case_pages,
     "/dokumente/{item_id}/{index}/seiten/{page}.png": documents("page"),
@@ -144,6 +198,13 @@ PAGES: dict[str, Rule] = {
     "/triage": only("post", "admin", path="/triage"),
     "/statistik": only("lead-std", "admin", path="/statistik"),
     "/statistik.csv": only("lead-std", "admin", path="/statistik.csv?tabelle=fristen"),
+    "/faelle/{reference}/schreiben": case_letters(""),
+    "/faelle/{reference}/schreiben/neu": case_letters("/neu?vorlage=bescheid"),
+    "/faelle/{reference}/schreiben/{document_id}": case_letters("/{letter}"),
+    "/schreiben/{document_id}.pdf": letter_pdfs,
+    "/postausgang": only("post", "admin", path="/postausgang"),
+    "/postausgang/druckstapel/{batch_id}.pdf": print_batch(".pdf"),
+    "/postausgang/druckstapel/{batch_id}/begleitliste.json": print_batch("/begleitliste.json"),
 }
 PUBLIC = {
     "/",
@@ -158,6 +219,14 @@ PUBLIC = {
     "/docs",
     "/docs/oauth2-redirect",
     "/redoc",
+    "/status",  # the citizen's status form (reference + access code)
+    "/buergerkonto",  # signed out: the Bürgerkonto's sign-in page
+    "/buergerkonto/anmelden",
+    "/buergerkonto/zurueck",
+}
+CITIZEN = {  # only for a citizen signed in with the Bürgerkonto; checked below
+    "/buergerkonto/anliegen/{reference}",
+    "/buergerkonto/postfach/{document_id}",
 }
 COMMANDS = {  # state-changing routes, checked below with their own rules
     "/anmelden",
@@ -167,6 +236,18 @@ COMMANDS = {  # state-changing routes, checked below with their own rules
     "/fachdienste/{department_id}/sammelaktion",
     "/fachdienste/{department_id}/filter",
     "/fachdienste/{department_id}/filter/{filter_id}/loeschen",
+    # outgoing letters and the Postausgang: checked in tests/integration/test_web_letters.py
+    "/faelle/{reference}/schreiben/vorschau",
+    "/faelle/{reference}/schreiben/{document_id}/{aktion}",
+    "/faelle/{reference}/buergerkonto/verknuepfen",
+    "/postausgang/druckstapel",
+    "/postausgang/druckstapel/{batch_id}/gedruckt",
+    "/postausgang/ruecklauf",
+    "/status",
+    "/status/antwort",
+    "/buergerkonto/abmelden",
+    "/buergerkonto/anliegen/{reference}/antwort",
+    "/buergerkonto/zustellung",
 }
 MACHINE = {  # the API: no staff session gets anything from these (own credentials)
     "/api/v1/submissions",
@@ -177,7 +258,7 @@ MACHINE = {  # the API: no staff session gets anything from these (own credentia
 
 def test_every_route_has_a_rule(world):
     paths = {r.path for r in world.client.app.routes if isinstance(r, APIRoute)}
-    unruled = paths - PAGES.keys() - PUBLIC - COMMANDS - MACHINE
+    unruled = paths - PAGES.keys() - PUBLIC - COMMANDS - MACHINE - CITIZEN
     assert not unruled, f"routes without an authorization rule: {sorted(unruled)}"
 
 
@@ -242,6 +323,32 @@ def test_staff_sessions_open_none_of_the_machine_endpoints(world):
     reference = world.cases["standesamt"]
     assert client.get(f"/api/v1/status/{reference}").status_code in (401, 404, 422)
     assert client.post("/api/v1/scans").status_code == 401
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_staff_sessions_get_nothing_of_citizens(world, who):
+    """No staff role is a citizen: the Bürgerkonto's pages send everyone else to its sign-in,
+    an answer needs the request's access code, and nothing changes."""
+    client = signed_in(world, who)
+    token = csrf_of(client, "/status")
+    reference = world.cases["standesamt"]
+    for url in (f"/buergerkonto/anliegen/{reference}", f"/buergerkonto/postfach/{uuid4()}"):
+        answer = client.get(url)
+        assert answer.status_code == 303, (who, url, answer.status_code)
+        assert answer.headers["location"].startswith("/buergerkonto/anmelden"), (who, url)
+    assert "Meine Anliegen" not in client.get("/buergerkonto").text
+    app = world.mailroom.app
+    case_id = app.get_item(world.items["standesamt"]).case_id
+    before = app.find_case(case_id).version
+    answer = client.post(
+        "/status/antwort",
+        data={"csrf_token": token, "reference": reference, "access_code": "", "nachricht": "x"},
+    )
+    assert answer.status_code == 404, (who, answer.status_code)
+    for url in (f"/buergerkonto/anliegen/{reference}/antwort", "/buergerkonto/zustellung"):
+        answer = client.post(url, data={"csrf_token": token, "nachricht": "x", "digital": "1"})
+        assert answer.status_code == 303, (who, url, answer.status_code)
+    assert app.find_case(case_id).version == before, who
 
 
 def _main(html: str) -> str:

@@ -69,3 +69,21 @@ def test_a_v1_triage_sentence_becomes_a_code_with_the_sentence_kept_as_detail(ma
     ]:
         old = as_stored_by_v1(mailroom, triaged, ("code", "detail"), reason=sentence)
         assert (old.code, old.detail) == (code, sentence)
+
+
+def test_a_v1_text_extraction_has_no_codes(mailroom):
+    item = MailItem(
+        channel="scan",
+        intake_key=uuid4().hex,
+        reference="LIN-2026-EEEE-FFFF",
+        received_at=NOW,
+        documents=[],
+        access_code_hash="x" * 64,
+        request_fingerprint="f",
+    )
+    item.texts = {}
+    item.documents = [type("D", (), {"blob_key": "k"})()]  # type: ignore[list-item]
+    item.record_text("k", "ocr", [], codes=["LIN-2026-AAAA-BBBB"])
+    extracted = item.collect_events()[-1]
+    old = as_stored_by_v1(mailroom, extracted, ("codes",))
+    assert old.codes == [] and extracted.codes == ["LIN-2026-AAAA-BBBB"]

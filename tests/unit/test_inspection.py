@@ -299,3 +299,15 @@ def test_truncated_image_is_rejected_as_damaged(data: bytes) -> None:
     error = rejection(data, filename="scan")
     assert isinstance(error, DamagedFileError)
     assert (error.code, error.message) == ("image_damaged", "scan: image is damaged or truncated")
+
+
+def test_the_letters_library_leaves_pillow_refusing_truncated_images() -> None:
+    """WeasyPrint (rendering our letters) turns on Pillow's LOAD_TRUNCATED_IMAGES when it is
+    imported; a process that renders letters must still reject damaged scans."""
+    from PIL import ImageFile
+
+    import letters.pdf  # noqa: F401 - the import is what is tested
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    error = rejection(documents.truncated_jpeg(), filename="scan")
+    assert isinstance(error, DamagedFileError)

@@ -32,7 +32,7 @@ def imported_modules(package: str) -> set[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("package", ["aggregates", "routing", "ocr"])
+@pytest.mark.parametrize("package", ["aggregates", "routing", "ocr", "letters"])
 def test_library_packages_import_no_infrastructure(package):
     offending = {(f, m) for f, m in imported_modules(package) if m in FORBIDDEN}
     assert offending == set()

@@ -95,3 +95,37 @@ def test_a_missing_or_broken_file_names_the_problem(tmp_path):
     broken.write_text("[city\n", encoding="utf-8")
     with pytest.raises(CatalogError, match="malformed"):
         Catalog.load(broken)
+
+
+def test_contacts_fall_back_to_the_town_hall_and_acknowledgements_default_on():
+    sample = Catalog.load(SAMPLE_CITY)
+    tiefbau = sample.contact("tiefbau")
+    assert tiefbau.street == "Bahnhofstraße 12" and tiefbau.phone.endswith("6600")
+    assert tiefbau.web == sample.city.contact.web  # not set for the department: the city's
+    assert all(sample.acknowledges_scans(d.id, None) for d in sample.departments)
+
+
+def test_acknowledgements_can_be_turned_off_per_department_and_service(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[city]\nname = "S"\nreference_prefix = "LIN"\n'
+        'contact = { street = "Markt 1", phone = "0" }\n'
+        '[[departments]]\nid = "a"\nname = "A"\nacknowledge_scans = false\n'
+        '[[departments.services]]\nkey = "s1"\nname = "S1"\nacknowledge_scans = true\n'
+        '[[departments.services]]\nkey = "s2"\nname = "S2"\n'
+    )
+    c = Catalog.load(path)
+    assert not c.acknowledges_scans("a", None) and not c.acknowledges_scans("a", "s2")
+    assert c.acknowledges_scans("a", "s1")
+    assert c.contact("a").street == "Markt 1"
+    path.write_text(
+        path.read_text().replace("acknowledge_scans = false", 'acknowledge_scans = "no"')
+    )
+    with pytest.raises(CatalogError, match="acknowledge_scans must be true or false"):
+        Catalog.load(path)
+    path.write_text(
+        '[city]\nname = "S"\nreference_prefix = "LIN"\ncontact = { fax = "1" }\n'
+        '[[departments]]\nid = "a"\nname = "A"\n'
+    )
+    with pytest.raises(CatalogError, match="unknown contact fields: fax"):
+        Catalog.load(path)

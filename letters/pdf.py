@@ -1,0 +1,87 @@
+"""HTML to PDF/A with WeasyPrint, set up once and reused for every letter.
+
+What costs time besides the layout itself is set up once per :class:`PdfRenderer`: the font
+configuration, the parsed stylesheets and an image cache. Resources are fetched only from
+the directories the renderer was given (and ``data:`` URLs): a letter never reaches the
+network or any other file.
+
+WeasyPrint is not documented to be thread-safe; one renderer renders one letter at a time
+(a lock), so share one per process and run several processes for more throughput.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from PIL import ImageFile
+
+_LOAD_TRUNCATED = ImageFile.LOAD_TRUNCATED_IMAGES
+from weasyprint import CSS, HTML, URLFetcher  # noqa: E402 - see below
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+from weasyprint.urls import FatalURLFetchingError  # noqa: E402
+
+from letters.models import LetterError  # noqa: E402
+
+# Importing WeasyPrint switches Pillow process-wide to accepting truncated images; the intake
+# relies on Pillow refusing them (a damaged scan is rejected, not half-read), so it is undone.
+ImageFile.LOAD_TRUNCATED_IMAGES = _LOAD_TRUNCATED
+
+logger = logging.getLogger(__name__)
+
+PDF_VARIANT = "pdf/a-2b"
+
+
+class LocalFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
+    """Fetches ``file:`` URLs below the allowed directories and ``data:`` URLs, nothing else."""
+
+    def __init__(self, roots: Sequence[Path]) -> None:
+        super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
+        self._roots = tuple(root.resolve() for root in roots)
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        if url.startswith("file:"):
+            path = Path(unquote(urlsplit(url).path)).resolve()
+            if not any(path.is_relative_to(root) for root in self._roots):
+                raise LetterError(f"letters may only use files of their template folders: {url}")
+        elif not url.startswith("data:"):
+            raise LetterError(f"letters may not fetch {url.split(':', 1)[0]} URLs")
+        return super().fetch(url, headers)
+
+
+class PdfRenderer:
+    """Renders HTML documents with the given stylesheets to PDF/A (``pdf_variant``)."""
+
+    def __init__(
+        self,
+        stylesheets: Sequence[Path],
+        *,
+        roots: Sequence[Path],
+        pdf_variant: str = PDF_VARIANT,
+    ) -> None:
+        self.pdf_variant = pdf_variant
+        self._fonts = FontConfiguration()
+        self._fetcher = LocalFetcher(roots)
+        self._css = [
+            CSS(filename=str(path), font_config=self._fonts, url_fetcher=self._fetcher)
+            for path in stylesheets
+        ]
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def render(self, html: str, *, base_url: Path) -> tuple[bytes, int]:
+        """The PDF bytes and the page count of ``html`` (relative URLs from ``base_url``)."""
+        with self._lock:
+            try:
+                document = HTML(
+                    string=html, base_url=str(base_url) + "/", url_fetcher=self._fetcher
+                ).render(font_config=self._fonts, stylesheets=self._css, cache=self._cache)
+            except FatalURLFetchingError as exc:  # a missing image would leave a gap
+                raise LetterError(f"{exc}: {exc.__cause__}") from exc
+            pdf = document.write_pdf(pdf_variant=self.pdf_variant)
+        assert isinstance(pdf, bytes)
+        return pdf, len(document.pages)
