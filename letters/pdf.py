@@ -5,8 +5,8 @@ configuration, the parsed stylesheets and an image cache. Resources are fetched 
 the directories the renderer was given (and ``data:`` URLs): a letter never reaches the
 network or any other file.
 
-WeasyPrint is not documented to be thread-safe; one renderer renders one letter at a time
-(a lock), so share one per process and run several processes for more throughput.
+WeasyPrint is not documented to be thread-safe; the process renders one letter at a time
+(one lock for every renderer), so run several processes for more throughput.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ ImageFile.LOAD_TRUNCATED_IMAGES = _LOAD_TRUNCATED
 logger = logging.getLogger(__name__)
 
 PDF_VARIANT = "pdf/a-2b"
+# Pango and fontconfig under WeasyPrint are not thread-safe: one layout at a time in the
+# process, whichever renderer (a process may hold several libraries, e.g. in tests).
+_RENDER_LOCK = threading.Lock()
 
 
 class LocalFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
@@ -64,14 +67,15 @@ class PdfRenderer:
         pdf_variant: str = PDF_VARIANT,
     ) -> None:
         self.pdf_variant = pdf_variant
-        self._fonts = FontConfiguration()
-        self._fetcher = LocalFetcher(roots)
-        self._css = [
-            CSS(filename=str(path), font_config=self._fonts, url_fetcher=self._fetcher)
-            for path in stylesheets
-        ]
+        self._lock = _RENDER_LOCK
+        with self._lock:
+            self._fonts = FontConfiguration()
+            self._fetcher = LocalFetcher(roots)
+            self._css = [
+                CSS(filename=str(path), font_config=self._fonts, url_fetcher=self._fetcher)
+                for path in stylesheets
+            ]
         self._cache: dict[str, Any] = {}
-        self._lock = threading.Lock()
 
     def render(self, html: str, *, base_url: Path) -> tuple[bytes, int]:
         """The PDF bytes and the page count of ``html`` (relative URLs from ``base_url``)."""

@@ -1,9 +1,13 @@
 """Page previews for people: one page of a file as a PNG of a given width (the document
-viewer of the case page). Decodes only that page, with the same size limits as reading."""
+viewer of the case page). Decodes only that page, with the same size limits as reading.
+
+Previews are rendered in the web server's threads, and PDFium is not thread-safe: one
+preview at a time per process (reading for OCR happens in worker processes of its own)."""
 
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 from PIL import Image
@@ -13,17 +17,19 @@ from ocr.sniff import FileKind
 
 PREVIEW_DPI = 110  # enough for a readable A4 page at 900 px; pages are scaled to the width
 MAX_PREVIEW_WIDTH = 2400
+PDFIUM_LOCK = threading.RLock()  # PDFium's state is process-wide and unguarded
 
 
 def page_count(path: Path, kind: FileKind) -> int:
     if kind is FileKind.PDF:
         import pypdfium2 as pdfium
 
-        document = pdfium.PdfDocument(str(path))
-        try:
-            return len(document)
-        finally:
-            document.close()
+        with PDFIUM_LOCK:
+            document = pdfium.PdfDocument(str(path))
+            try:
+                return len(document)
+            finally:
+                document.close()
     with Image.open(path) as image:
         return getattr(image, "n_frames", 1)
 
@@ -32,7 +38,8 @@ def render_preview(path: Path, kind: FileKind, index: int, *, width: int, max_pi
     """Page ``index`` (0-based) as a PNG ``width`` pixels wide (greyscale, like the scan)."""
     width = max(200, min(width, MAX_PREVIEW_WIDTH))
     dpi = max(PREVIEW_DPI, round(PREVIEW_DPI * width / 900))
-    raster = load_page(path, kind, index, dpi=dpi, max_pixels=max_pixels)
+    with PDFIUM_LOCK:
+        raster = load_page(path, kind, index, dpi=dpi, max_pixels=max_pixels)
     image = raster.image
     if image.width != width:
         height = max(1, round(image.height * width / image.width))
