@@ -403,6 +403,15 @@ RETURN_REASONS = {
     "other": "Anderer Grund",
 }
 DELIVERY_CHANNELS = {"inbox": "Postfach im Bürgerkonto", "print": "Post"}
+# The case timeline's lines for a letter ({title}: the template's title, e.g. "Bescheid").
+LETTER_TIMELINE = {
+    "drafted": "{title}: Entwurf angelegt",
+    "approved": "{title} freigegeben",
+    "in_inbox": "{title} ins Postfach zugestellt",
+    "printed": "{title} gedruckt",
+    "read": "{title} im Postfach geöffnet",
+    "returned": "{title} unzustellbar zurück",
+}
 
 LETTER_ERRORS = {
     "stale": (

@@ -88,6 +88,7 @@ class OutgoingRow:
     printed_at: datetime | None
     read_at: datetime | None
     returned_reason: str | None
+    returned_at: datetime | None = None
 
     @classmethod
     def of(cls, row: Any) -> OutgoingRow:

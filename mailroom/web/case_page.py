@@ -3,9 +3,9 @@ of the viewer, the recognised texts with search hits, the timeline in German wor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +23,7 @@ from mailroom.web.routes_documents import (
 from mailroom.web.text_marks import mark_hits
 from projections.case_rows import TimelineEntry
 from projections.item_queries import ItemDetail
+from projections.outgoing import OutgoingRow
 from routing.catalog import Catalog, UnknownServiceError
 
 DEFAULT_ZOOM = 600  # fits the document column at 1280 px and on a tablet
@@ -255,11 +256,49 @@ def timeline_line(
     return TimelineLine(title, f"{datum_zeit(entry.at)} · {_actor(entry)}", text, modifier)
 
 
-def timeline(page: CasePage, department_name: Any) -> list[TimelineLine]:
-    """Newest first."""
+def timeline(
+    page: CasePage, department_name: Any, letters: Iterable[OutgoingRow] = ()
+) -> list[TimelineLine]:
+    """Newest first; the case's letters (drafted, approved, delivered, read, printed,
+    returned) among its own events."""
     references = {i.item_id: i.reference for i in page.items}
-    lines = [timeline_line(e, department_name, references) for e in page.detail.timeline]
-    return list(reversed(lines))
+    lines = [
+        (_aware(e.at), n, timeline_line(e, department_name, references))
+        for n, e in enumerate(page.detail.timeline)
+    ]
+    lines += [(_aware(at), len(lines), line) for at, line in letter_lines(letters)]
+    return [line for _, _, line in sorted(lines, key=lambda x: (x[0], x[1]), reverse=True)]
+
+
+def letter_lines(letters: Iterable[OutgoingRow]) -> list[tuple[datetime, TimelineLine]]:
+    lines = []
+    for row in letters:
+        steps = [
+            ("drafted", row.drafted_at, row.drafted_by_name, ""),
+            ("approved", row.approved_at, row.approved_by_name, ""),
+            ("in_inbox", row.delivered_at, "", ""),  # set for Postfach deliveries only
+            ("printed", row.printed_at, "", ""),
+            ("read", row.read_at, "", ""),
+            (
+                "returned",
+                row.returned_at,
+                "",
+                texts_de.label(texts_de.RETURN_REASONS, row.returned_reason),
+            ),
+        ]
+        for kind, at, who, text in steps:
+            if at is None:
+                continue
+            title = texts_de.LETTER_TIMELINE[kind].format(title=row.title)
+            meta = f"{datum_zeit(at)} · {who or 'automatisch'}"
+            modifier = "warning" if kind == "returned" else ""
+            lines.append((at, TimelineLine(title, meta, text, modifier)))
+    return lines
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite gives the views' times back without their offset (they are stored in UTC)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def service_name(catalog: Catalog, key: str | None) -> str:

@@ -83,7 +83,9 @@ def case_context(
         "hits": sum(t.hits for t in texts),
         "texts": texts,
         "viewer": case_page.viewer(page, entries, params, texts),
-        "timeline": case_page.timeline(page, mailroom.department_name),
+        "timeline": case_page.timeline(
+            page, mailroom.department_name, services.letters.of_case(principal, case.reference)
+        ),
         "department": mailroom.department_name(case.department_id),
         "service": case_page.service_name(mailroom.catalog, case.service_key),
         "staff": staff,
