@@ -408,6 +408,7 @@ LETTER_TIMELINE = {
     "drafted": "{title}: Entwurf angelegt",
     "approved": "{title} freigegeben",
     "in_inbox": "{title} ins Postfach zugestellt",
+    "print_queued": "{title} geht per Post",
     "printed": "{title} gedruckt",
     "read": "{title} im Postfach geöffnet",
     "returned": "{title} unzustellbar zurück",

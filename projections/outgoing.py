@@ -43,6 +43,7 @@ outgoing_documents = Table(
     Column("delivered_to", String(200), index=True),  # the Postfach it was delivered to
     Column("delivered_at", DateTime(timezone=True)),
     Column("print_reason", String(40)),
+    Column("queued_at", DateTime(timezone=True)),  # when it went to the print queue
     Column("batch_id", String(36)),
     Column("printed_at", DateTime(timezone=True)),
     Column("read_at", DateTime(timezone=True)),
@@ -89,6 +90,7 @@ class OutgoingRow:
     read_at: datetime | None
     returned_reason: str | None
     returned_at: datetime | None = None
+    queued_at: datetime | None = None
 
     @classmethod
     def of(cls, row: Any) -> OutgoingRow:
@@ -286,6 +288,7 @@ def _document_changes(event: Any) -> dict[str, Any] | None:
             "state": DocumentState.PRINT_QUEUED.value,
             "channel": "print",
             "print_reason": event.reason,
+            "queued_at": event.at,
         }
     if isinstance(event, OutgoingDocument.Batched):
         return {"state": DocumentState.BATCHED.value, "batch_id": str(event.batch_id)}

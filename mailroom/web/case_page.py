@@ -277,6 +277,12 @@ def letter_lines(letters: Iterable[OutgoingRow]) -> list[tuple[datetime, Timelin
             ("drafted", row.drafted_at, row.drafted_by_name, ""),
             ("approved", row.approved_at, row.approved_by_name, ""),
             ("in_inbox", row.delivered_at, "", ""),  # set for Postfach deliveries only
+            (
+                "print_queued",
+                row.queued_at,
+                "",
+                texts_de.label(texts_de.PRINT_REASONS, row.print_reason),
+            ),
             ("printed", row.printed_at, "", ""),
             ("read", row.read_at, "", ""),
             (

@@ -223,6 +223,7 @@ def test_a_bescheid_is_drafted_previewed_and_approved_by_a_second_clerk(site: Si
     assert "Per Post: Kein Bürgerkonto verknüpft" in shown
     assert "Freigabe: Hans Berger" in shown and "Entwurf: Erika Muster" in shown
     assert "Bescheid: Entwurf angelegt" in shown and "Bescheid freigegeben" in shown  # Verlauf
+    assert "Bescheid geht per Post" in shown
     sent = hans.get(f"/faelle/{reference}/schreiben/{document_id}").text
     assert "<textarea" not in sent and "Freigeben" not in sent  # sent: nothing to change
     assert f'href="/schreiben/{document_id}.pdf"' in sent

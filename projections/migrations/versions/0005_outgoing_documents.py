@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("delivered_to", sa.String(200)),
         sa.Column("delivered_at", sa.DateTime(timezone=True)),
         sa.Column("print_reason", sa.String(40)),
+        sa.Column("queued_at", sa.DateTime(timezone=True)),
         sa.Column("batch_id", sa.String(36)),
         sa.Column("printed_at", sa.DateTime(timezone=True)),
         sa.Column("read_at", sa.DateTime(timezone=True)),
