@@ -151,9 +151,19 @@ def test_missing_fields_are_named_and_not_counted_as_a_failed_attempt(client):
     assert "Bitte geben Sie den Zugangscode ein." in page.text
 
 
-def test_the_form_needs_the_csrf_token(client):
-    page = client.post("/status", data={"reference": "LIN-2026-0000-0000", "access_code": "x"})
-    assert page.status_code == 403 and "Formular abgelaufen" in page.text
+def test_a_lookup_needs_no_form_token_but_an_answer_does(mailroom, client):
+    """The lookup changes nothing (a portal or a form elsewhere may post to it); the answer
+    changes a case, so a forged one is refused."""
+    request = new_request(mailroom)
+    page = client.post(
+        "/status", data={"reference": request.reference, "access_code": request.code}
+    )
+    assert page.status_code == 200 and request.reference in page.text
+    answer = client.post(
+        "/status/antwort",
+        data={"reference": request.reference, "access_code": request.code, "nachricht": "x"},
+    )
+    assert answer.status_code == 403 and "Formular abgelaufen" in answer.text
 
 
 def test_the_rate_limit_is_shared_with_the_api(tmp_path):
