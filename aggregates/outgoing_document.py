@@ -4,7 +4,8 @@ citizen's Postfach or printed and posted.
 
     draft ─approve─> approved ─render─> rendered ─┬─> in_inbox ─┬─> read
       │                                            │             └─(unread N days)─┐
-      └─discard─> discarded                        └─> print_queued <──────────────┘
+      └─discard─> discarded       └─(cannot render)─> failed
+                                                   └─> print_queued <──────────────┘
                                                         └─> batched ─> printed ─> returned
 
 Event methods never read a clock: commands name the moment (``at``) and the actor (``by``).
@@ -38,6 +39,7 @@ class DocumentState(StrEnum):
     PRINTED = "printed"
     RETURNED = "returned"
     DISCARDED = "discarded"
+    FAILED = "failed"  # could not be rendered: nothing was sent
 
 
 class PrintReason(StrEnum):
@@ -98,6 +100,10 @@ class OutgoingDocument(Aggregate):
         blob_key: str
         sha256: str
         pages: int
+        at: datetime
+
+    class RenderingFailed(Aggregate.Event):
+        detail: str  # for operators
         at: datetime
 
     class DeliveredToInbox(Aggregate.Event):
@@ -237,6 +243,14 @@ class OutgoingDocument(Aggregate):
         self.blob_key = blob_key
         self.sha256 = sha256
         self.pages = pages
+
+    def record_rendering_failure(self, detail: str, at: datetime) -> None:
+        self._require(DocumentState.APPROVED, "marked as failed")
+        self._rendering_failed(detail=detail[:1000], at=at)
+
+    @event(RenderingFailed)
+    def _rendering_failed(self, detail: str, at: datetime) -> None:
+        self.state = DocumentState.FAILED
 
     # -- delivery ---------------------------------------------------------------------------
 

@@ -375,6 +375,7 @@ DOCUMENT_STATES = {
     "printed": "Gedruckt",
     "returned": "Unzustellbar zurück",
     "discarded": "Verworfen",
+    "failed": "Konnte nicht erstellt werden – nicht versandt",
 }
 # The badge colour of each state (macros.badge kinds); the words say it, colour only helps.
 DOCUMENT_STATE_KINDS = {
@@ -388,6 +389,7 @@ DOCUMENT_STATE_KINDS = {
     "printed": "ok",
     "returned": "danger",
     "discarded": "neutral",
+    "failed": "danger",
 }
 PRINT_REASONS = {
     "no_account": "Kein Bürgerkonto verknüpft",

@@ -117,6 +117,7 @@ _DOCUMENT_EVENTS = (
     OutgoingDocument.Discarded,
     OutgoingDocument.Approved,
     OutgoingDocument.Rendered,
+    OutgoingDocument.RenderingFailed,
     OutgoingDocument.DeliveredToInbox,
     OutgoingDocument.QueuedForPrint,
     OutgoingDocument.Batched,
@@ -276,6 +277,8 @@ def _document_changes(event: Any) -> dict[str, Any] | None:
             "sha256": event.sha256,
             "pages": event.pages,
         }
+    if isinstance(event, OutgoingDocument.RenderingFailed):
+        return {"state": DocumentState.FAILED.value}
     if isinstance(event, OutgoingDocument.DeliveredToInbox):
         return {
             "state": DocumentState.IN_INBOX.value,

@@ -77,16 +77,24 @@ class DispatchConsumer(EventRecordingConsumer):
         return self.save(own, letter)
 
     def record_failure(self, event: Any, tracking: Tracking, failure: Failure) -> bool:
-        """A letter that keeps failing to render stays approved (the case page shows it) and
-        the stream moves on."""
+        """A letter that keeps failing to render is recorded as failed (the case page shows
+        it; nothing was sent) and the stream moves on."""
         own = self.own_tracking(tracking)
-        if own is not None:
-            log.error(
-                "delivery gave up on %s %s: %s",
-                type(event).__qualname__,
-                event.originator_id,
-                failure.detail,
-            )
+        if own is None:
+            return True
+        log.error(
+            "delivery gave up on %s %s: %s",
+            type(event).__qualname__,
+            event.originator_id,
+            failure.detail,
+        )
+        document = None
+        if isinstance(event, OutgoingDocument.Approved):
+            document = self.app.find_document(event.originator_id)
+        if document is not None and document.state is DocumentState.APPROVED:
+            document.record_rendering_failure(failure.detail, self.clock())
+            self.save(own, document)  # the case page says so; nothing was sent
+        else:
             self.save(own)
         return True
 

@@ -235,3 +235,27 @@ def test_mail_that_opens_no_case_gets_no_acknowledgement(mailroom):
 
     with mailroom.views.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM outgoing_documents")).scalar_one() == 0
+
+
+def test_a_letter_that_cannot_be_rendered_is_recorded_as_failed_and_nothing_is_sent(
+    mailroom, monkeypatch
+):
+    from letters import LetterError
+
+    reference = portal_case(mailroom)
+    letters = mailroom.services.letters
+    drafted = letters.draft(ERIKA, reference, "bescheid", BESCHEID)
+    attempts = []
+
+    def broken(*args, **kwargs):
+        attempts.append(1)
+        raise LetterError("font missing")
+
+    monkeypatch.setattr(letters.library, "render", broken)
+    letters.approve(JONAS, drafted.id, drafted.version)
+    for _ in range(5):
+        mailroom.runner.run_until_idle()
+    letter = document(mailroom, drafted.id)
+    assert len(attempts) == mailroom.retry_policy.max_attempts  # retried, then given up
+    assert letter.state is DocumentState.FAILED and letter.blob_key is None
+    assert [r.state for r in letters.of_case(ERIKA, reference)] == ["failed"]
