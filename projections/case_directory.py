@@ -1,5 +1,9 @@
 """CaseDirectoryProjection: the cases a follow-up letter may belong to, for the router
-(implements ``routing.CaseDirectory``)."""
+(implements ``routing.CaseDirectory``).
+
+``case_reference_keys`` indexes each case under the format-free lookup keys of its reference
+(``routing.reference_lookup.case_lookup_keys``); a reference never changes, so the keys are
+written once, when the case is opened."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from projections.database import metadata
 from projections.rows import Rows
 from projections.view_support import view_text
 from routing import CaseQuery, CaseRecord
+from routing.reference_lookup import KEY_LENGTH, case_lookup_keys
 from routing.references import reference_key
 
 case_directory = Table(
@@ -32,12 +37,20 @@ case_directory = Table(
     Column("case_version", Integer, nullable=False),
 )
 
+case_reference_keys = Table(
+    "case_reference_keys",
+    metadata,
+    Column("lookup_key", String(KEY_LENGTH), primary_key=True),
+    Column("case_id", String(36), primary_key=True),
+)
+
 CANDIDATE_LIMIT = 500
+LOOKUP_CHUNK = 500  # keys per SELECT … IN (…)
 
 
 class CaseDirectoryProjection(Projection):
     name = "case-directory"
-    tables = (case_directory,)
+    tables = (case_reference_keys, case_directory)
     key = case_directory.c.case_id
     topics = tuple(
         get_topic(cls) for cls in (Case.Opened, Case.Reassigned, Case.Closed, Case.Reopened)
@@ -46,7 +59,7 @@ class CaseDirectoryProjection(Projection):
     def apply(self, rows: Rows, event: Any) -> None:
         case_id = str(event.originator_id)
         if isinstance(event, Case.Opened):
-            rows.insert(
+            inserted = rows.insert(
                 case_directory.c.case_id,
                 {
                     "case_id": case_id,
@@ -61,6 +74,9 @@ class CaseDirectoryProjection(Projection):
                     "case_version": event.originator_version,
                 },
             )
+            if inserted:
+                for key in case_lookup_keys(event.reference):
+                    rows.append(case_reference_keys, {"lookup_key": key, "case_id": case_id})
             return
         current = rows.get(case_directory.c.case_id, case_id)
         if current is None or current["case_version"] >= event.originator_version:
@@ -84,6 +100,24 @@ class CaseDirectoryProjection(Projection):
                 .first()
             )
         return None if row is None else _record(row)
+
+    def by_lookup_keys(self, keys: Sequence[str]) -> Sequence[tuple[str, CaseRecord]]:
+        wanted = sorted(set(keys))
+        found: list[tuple[str, CaseRecord]] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), LOOKUP_CHUNK):
+                statement = (
+                    select(case_reference_keys.c.lookup_key, case_directory)
+                    .join(case_directory, case_directory.c.case_id == case_reference_keys.c.case_id)
+                    .where(
+                        case_reference_keys.c.lookup_key.in_(wanted[start : start + LOOKUP_CHUNK])
+                    )
+                    .order_by(case_reference_keys.c.lookup_key, case_directory.c.reference)
+                )
+                found += [
+                    (row["lookup_key"], _record(row)) for row in conn.execute(statement).mappings()
+                ]
+        return found
 
     def candidates(self, query: CaseQuery) -> Sequence[CaseRecord]:
         statement = select(case_directory).limit(CANDIDATE_LIMIT)

@@ -13,8 +13,9 @@ Typical use by the mailroom's router consumer::
     route_submission(catalog, service_key)            # portal submissions: no guessing
 
 Modules: ``catalog`` (configuration), ``references`` and ``reference_formats`` (finding case
-references), ``cases`` (``CaseRecord``, the ``CaseDirectory`` protocol), ``followup`` (attaching
-to a case, or refusing to), ``lexicon``/``knowledge``/``model`` (the classifier), ``decision``
+references), ``reference_lookup`` (naming a case by a sloppy citation, no format needed),
+``cases`` (``CaseRecord``, the ``CaseDirectory`` protocol), ``followup`` (attaching to a case,
+or refusing to), ``lexicon``/``knowledge``/``model`` (the classifier), ``decision``
 (``Router``, ``Decision``), ``examples`` (labelled letters and re-routings).
 """
 

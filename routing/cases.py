@@ -4,6 +4,8 @@ The mailroom implements ``CaseDirectory`` over its case projection; ``InMemoryCa
 serves the CLI, the benchmark and tests (``load_cases`` reads the corpus' ``cases.jsonl``).
 
 - ``by_reference(key)``: the case whose reference has this key (``reference_key``), if any;
+- ``by_lookup_keys(keys)``: the cases indexed under any of these format-free lookup keys
+  (``routing.reference_lookup.case_lookup_keys`` of each case reference), as (key, case) pairs;
 - ``candidates(query)``: cases worth comparing with a letter when its reference is damaged or
   missing. An implementation may narrow them down by the query's postcodes, street names and
   words (surnames); returning every case is correct, only slower.
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from routing.reference_lookup import case_lookup_keys
 from routing.references import reference_key
 
 
@@ -51,6 +54,8 @@ class CaseQuery:
 class CaseDirectory(Protocol):
     def by_reference(self, key: str) -> CaseRecord | None: ...
 
+    def by_lookup_keys(self, keys: Sequence[str]) -> Sequence[tuple[str, CaseRecord]]: ...
+
     def candidates(self, query: CaseQuery) -> Sequence[CaseRecord]: ...
 
 
@@ -58,9 +63,16 @@ class InMemoryCaseDirectory:
     def __init__(self, cases: Iterable[CaseRecord] = ()) -> None:
         self._cases = tuple(cases)
         self._by_key = {reference_key(c.case_id): c for c in self._cases}
+        self._by_lookup_key: dict[str, list[CaseRecord]] = {}
+        for case in self._cases:
+            for key in case_lookup_keys(case.case_id):
+                self._by_lookup_key.setdefault(key, []).append(case)
 
     def by_reference(self, key: str) -> CaseRecord | None:
         return self._by_key.get(key)
+
+    def by_lookup_keys(self, keys: Sequence[str]) -> Sequence[tuple[str, CaseRecord]]:
+        return [(k, c) for k in dict.fromkeys(keys) for c in self._by_lookup_key.get(k, ())]
 
     def candidates(self, query: CaseQuery) -> Sequence[CaseRecord]:
         return self._cases

@@ -13,12 +13,15 @@ administrator writes down for the router (all optional):
   ``routing.reference_formats`` for the notation);
 - ``threshold``: the confidence an automatic routing to it needs;
 - ``processing_days``: its processing deadline in working days (default 20); a service may set
-  its own, else it has its department's.
+  its own, else it has its department's;
+- per service, ``synonyms``: what citizens call it (also English and Turkish where common), for
+  routing a letter to the service (``routing.services``).
 
 City-wide: ``[city] land`` (the Land whose public holidays are no working days, default ``NW``),
 ``[city] reference_formats`` (department-neutral formats such as the portal's),
 ``[routing]`` defaults, ``[[misdirected]]`` vocabulary groups for mail that is not for the city
-(Finanzamt, Jobcenter, advertising, ...) and ``[[rules]]`` that decide before the classifier.
+(Finanzamt, Jobcenter, advertising, ...; ``recipients``: the authority's names in an address
+block, ``advertising = true`` for advertising) and ``[[rules]]`` that decide before the classifier.
 """
 
 from __future__ import annotations
@@ -84,6 +87,8 @@ class Service:
     """Working days to process; None: the department's."""
     acknowledge_scans: bool | None = None
     """Send scanned letters of this service an Eingangsbestätigung; None: the department's."""
+    synonyms: tuple[str, ...] = ()
+    """What citizens call it (also English, Turkish): lets a letter be routed to the service."""
 
 
 @dataclass(frozen=True)
@@ -114,10 +119,14 @@ class City:
 
 @dataclass(frozen=True)
 class MisdirectionGroup:
-    """Vocabulary of mail meant for someone else; ``addressee`` is shown to the clerk."""
+    """Vocabulary of mail meant for someone else; ``addressee`` is shown to the clerk.
+    ``recipients``: how that authority is named in a letter's address block ("Finanzamt",
+    "Agentur für Arbeit"); ``advertising``: the group describes advertising, not an authority."""
 
     addressee: str
     keywords: tuple[str, ...]
+    recipients: tuple[str, ...] = ()
+    advertising: bool = False
 
 
 @dataclass(frozen=True)
@@ -265,7 +274,12 @@ class Catalog:
         )
         departments = tuple(_department_from_toml(d) for d in data["departments"])
         misdirection = tuple(
-            MisdirectionGroup(addressee=g["addressee"], keywords=_strings(g, "keywords"))
+            MisdirectionGroup(
+                addressee=g["addressee"],
+                keywords=_strings(g, "keywords"),
+                recipients=_strings(g, "recipients"),
+                advertising=_optional_bool(g, "advertising", f"group {g['addressee']!r}") is True,
+            )
             for g in data.get("misdirected", [])
         )
         rules = tuple(
@@ -316,6 +330,7 @@ def _department_from_toml(d: dict[str, Any]) -> Department:
                 department_id=d["id"],
                 processing_days=_working_days(s, f"service {s['key']!r}"),
                 acknowledge_scans=_optional_bool(s, "acknowledge_scans", f"service {s['key']!r}"),
+                synonyms=_strings(s, "synonyms"),
             )
             for s in d.get("services", [])
         ),

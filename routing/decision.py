@@ -3,7 +3,9 @@
 ``Decision`` is plain, serialisable data (``to_dict`` for JSON and events): department or None
 (triage), a calibrated confidence, the top three candidates, the references found, the case
 the item belongs to, whether it is misdirected, a short reason and the explanation (the rule,
-the reference and case, or the strongest terms). ``Router`` (``routing.router``) makes them.
+the reference and case, or the strongest terms), and where the text allows it the service of
+the department, a secondary department and, for misdirected mail, the likely addressee.
+``Router`` (``routing.router``) makes them.
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ class Decision:
     warnings: tuple[str, ...] = ()
     model_version: str = ""
     case_suggestions: tuple[str, ...] = field(default=())  # for the clerk; never attached
+    service: str | None = (
+        None  # the service key, when the text clearly names one of the department's
+    )
+    service_terms: tuple[str, ...] = ()  # the words that named it
+    secondary: str | None = None  # a second department with strong own evidence (multi-topic)
+    secondary_terms: tuple[str, ...] = ()
+    addressee: str | None = None  # misdirected mail: who it is likely meant for
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +85,11 @@ class Decision:
             "warnings": list(self.warnings),
             "case_suggestions": list(self.case_suggestions),
             "model_version": self.model_version,
+            "service": self.service,
+            "service_terms": list(self.service_terms),
+            "secondary": self.secondary,
+            "secondary_terms": list(self.secondary_terms),
+            "addressee": self.addressee,
         }
 
 
@@ -107,4 +121,5 @@ def route_submission(catalog: Catalog, service_key: str) -> Decision:
         misdirected=False,
         reason=f"portal service {service.key!r}",
         explanation=Explanation("service", f"service {service.name!r} belongs to {department}"),
+        service=service.key,
     )

@@ -148,6 +148,10 @@ class Lexicon:
             terms[department].sort(key=lambda item: (-item[1], item[0]))
         return Evidence(scores, terms)
 
+    def addressees(self) -> dict[str, list[str]]:
+        """Misdirection terms -> the addressees of the groups that use them."""
+        return self._addressee
+
     def likely_addressee(self, hits: Iterable[TermHit]) -> str | None:
         """For misdirected mail: the misdirection group whose vocabulary the letter uses most."""
         votes: dict[str, float] = defaultdict(float)

@@ -10,7 +10,12 @@ Two kinds:
   ``22.NNNN.NNNN.N``, the portal's ``LIN-XXXX-XXXX``...), tolerant of sloppy writing (see
   ``routing.reference_formats``). Behind a citation label ("Ihr Zeichen", "Aktenzeichen",
   "Kassenzeichen", "Vorgangsnummer", ...) even a dropped office code is accepted. A number
-  behind the sender's own label ("Unser Zeichen") is the sender's, not the city's, and skipped.
+  behind the sender's own label ("Unser Zeichen") is the sender's, not the city's, and skipped;
+- anything shaped like a file number, whatever the catalog lists: letter codes and numbers
+  joined by dashes, dots or slashes (``63-BA-2025-1187``, ``22.2-48811``; not dates, phone
+  numbers or amounts), and the digits and short codes behind a citation label
+  ("Kundennr. 4711 0815"). These have no department; the case directory decides what they
+  name (``routing.reference_lookup``).
 
 ``reference_key`` turns any written or canonical reference into the key the case directory
 is searched with.
@@ -26,6 +31,7 @@ from typing import Literal
 from aggregates.reference import ALPHABET, InvalidReferenceError, Reference
 from routing.catalog import Catalog
 from routing.reference_formats import ReferenceFormat, compile_format
+from routing.reference_lookup import WORD, reference_like
 
 ReferenceKind = Literal["mailroom", "legacy"]
 ReferenceStatus = Literal["valid", "repaired", "invalid"]
@@ -38,6 +44,10 @@ CITATION_LABELS = (
     "aktenzeichen",
     "az.",
     "az:",
+    "az ",
+    "kd-nr",
+    "kd.-nr",
+    "kdnr",
     "geschäftszeichen",
     "vorgangsnummer",
     "vorgang",
@@ -86,6 +96,10 @@ _CONFUSABLE = {
 
 
 _KEY_LOOKALIKES = str.maketrans("OIL", "011")
+# A file number of any format: letters and digits joined by dashes, dots or slashes.
+_SHAPED = re.compile(r"(?<![\w\-–./@])[0-9A-Za-z]+(?:[-–./][0-9A-Za-z]+)+(?![\w@]|[-–/]\w)")
+_DATE = re.compile(r"\d{1,2}[./]\d{1,2}[./](?:\d{2}|\d{4})|\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{4}")
+_LABEL_TAIL = re.compile(r"[\s:.#\-–/]*(?:(?:nr|nummer|no)\b\.?[\s:]*)?", re.IGNORECASE)
 _BODY_LOOKALIKES = str.maketrans("OILU", "011V")
 
 
@@ -135,12 +149,21 @@ class ReferenceFinder:
         for reference_format, department in self._formats:
             for match in reference_format.find(text):
                 self._add(found, taken, text, match.text, match.canonical, match.start, department)
-        for start, end in self._cited_windows(text):
+        windows = self._cited_windows(text)
+        for start, end in windows:
             window = text[start:end]
             for reference_format, department in self._formats:
                 for match in reference_format.find(window, relaxed=True):
                     position = start + match.start
                     self._add(found, taken, text, match.text, match.canonical, position, department)
+        for shaped in _SHAPED.finditer(text):
+            if _shaped_like_reference(shaped.group(), text, shaped.start()):
+                written = shaped.group()
+                self._add(found, taken, text, written, _plain(written), shaped.start(), None)
+        for start, end in windows:
+            cited = _cited_sequence(text, start, end)
+            if cited is not None:
+                self._add(found, taken, text, cited[1], _plain(cited[1]), cited[0], None)
         return sorted(found, key=lambda f: f.position)
 
     def _add(
@@ -195,6 +218,52 @@ class ReferenceFinder:
                 FoundReference(written, reference, "mailroom", status, None, match.start())
             )
         return result
+
+
+def _shaped_like_reference(written: str, text: str, position: int) -> bool:
+    """``63-BA-2025-1187``, ``22.2-48811``, ``LIN-Q2M8-4TTA``: yes. Dates, phone numbers,
+    amounts, house number ranges, ``I/2026``, web and e-mail addresses: no."""
+    pieces = re.split(r"[-–./]", written)
+    if sum(c.isdigit() for c in written) < 4 or _DATE.fullmatch(written):
+        return False
+    if any(p.isalpha() and len(p) > 6 for p in pieces) or "@" in text[position - 1 : position]:
+        return False
+    if re.search(r"(?i)www|https?", text[max(0, position - 12) : position + len(written)]):
+        return False
+    if any(sum(c.isalpha() for c in p) >= 2 for p in pieces):
+        return True
+    if len(pieces) < 3 or not all(p.isdigit() for p in pieces) or pieces[0].startswith("0"):
+        return False
+    return not all(len(p) == 3 for p in pieces[1:])  # 1.250.000 is an amount
+
+
+def _cited_sequence(text: str, start: int, end: int) -> tuple[int, str] | None:
+    """The digits and short codes right behind a citation label: ``Kundennr. 4711 0815``."""
+    tail = _LABEL_TAIL.match(text, start, end)
+    begin = start if tail is None else tail.end()
+    words: list[re.Match[str]] = []
+    position = begin
+    for match in WORD.finditer(text, begin, end):
+        gap = text[position : match.start()]
+        if (words and not re.fullmatch(r"[ \t]{1,2}", gap)) or (not words and gap):
+            break
+        if not reference_like(match.group()) or len(words) == 4:
+            break
+        words.append(match)
+        position = match.end()
+    while words and not any(c.isdigit() for c in words[-1].group()):
+        words.pop()
+    if not words:
+        return None
+    written = text[words[0].start() : words[-1].end()]
+    if sum(c.isdigit() for c in written) < 3:
+        return None
+    return words[0].start(), written
+
+
+def _plain(written: str) -> str:
+    """A reference of no known format, as it is written: upper case, single spaces."""
+    return re.sub(r"\s+", " ", written.replace("–", "-")).upper()
 
 
 def repair_reference(prefix: str, body: str) -> list[Reference]:

@@ -133,13 +133,15 @@ class RouterConsumer(EventRecordingConsumer):
             )
             return [item]
         item.route(decision.department, method, decision.confidence, explanation)
-        case = self._open_case(item, decision.department)
+        case = self._open_case(item, decision.department, decision.service)
         item.attach_to_case(case.id, case.reference)
         return [item, case]
 
-    def _open_case(self, item: MailItem, department_id: str) -> Case:
+    def _open_case(self, item: MailItem, department_id: str, service: str | None = None) -> Case:
+        """A new case; a scanned letter gets the service the router read from its text (and so
+        that service's deadline), a portal submission the service it names."""
         submission = item.submission
-        service_key = submission.service_key if submission else None
+        service_key = submission.service_key if submission else service
         sender = ("", "") if submission else letter_sender(item.text)
         return Case.open(
             reference=item.reference,

@@ -1,6 +1,8 @@
 """Attaching follow-ups to their case — and never to another citizen's case."""
 
-from routing import Letter, Router
+import pytest
+
+from routing import Catalog, Letter, Router
 from tests.unit.routing.builders import EXAMPLES, case, catalog, directory, letter
 
 KRUEGER = case(
@@ -147,3 +149,186 @@ def test_without_a_directory_no_case_is_attached(tmp_path):
     decision = router(tmp_path).decide(Letter(text))
     assert decision.case is None
     assert decision.department == "standesamt"
+
+
+# -- references cited sloppily, with a catalog that lists no reference formats -------------
+
+PLAIN_CATALOG = [
+    {"id": "abfall", "name": "Abfallwirtschaft", "description": "Restmüll, Sperrmüll, Tonnen"},
+    {"id": "standesamt", "name": "Standesamt", "description": "Geburten, Trauungen, Urkunden"},
+    {"id": "tiefbau", "name": "Tiefbau", "description": "Straßen, Gehwege, Laternen"},
+    {"id": "steueramt", "name": "Steueramt", "description": "Hundesteuer, Grundsteuer"},
+]
+VOGT = case(
+    "KD-4711/0815",
+    "abfall",
+    "Ingrid Vogt",
+    "Lindenweg 8, 12345 Testhausen",
+    "Kundenkonto Restmüll Lindenweg",
+)
+ALBERS = case(
+    "63-TB-2026-0234",
+    "tiefbau",
+    "Jonas Albers",
+    "Hafenstraße 3, 12345 Testhausen",
+    "Gehwegschaden Hafenstraße",
+)
+HAFNER = case(  # the neighbour, whose number has two digits of Albers' swapped
+    "63-TB-2026-0243",
+    "tiefbau",
+    "Uwe Hafner",
+    "Hafenstraße 5, 12345 Testhausen",
+    "Laterne defekt Hafenstraße",
+)
+ALBERT = case(  # a look-alike name in the same street
+    "STA-2026-00412",
+    "standesamt",
+    "Jonas Albert",
+    "Hafenstraße 30, 12345 Testhausen",
+    "Geburt Lea Albert",
+)
+SLOPPY_CASES = directory(VOGT, ALBERS, HAFNER, ALBERT, STERNBERG)
+
+
+def router_without_formats():
+    return Router(Catalog.from_departments_json(PLAIN_CATALOG), EXAMPLES)
+
+
+@pytest.mark.parametrize(
+    ("sender", "street", "citation", "written", "expected"),
+    [
+        ("Ingrid Vogt", "Lindenweg 8", "Kundennr. 4711-0815", "4711-0815", VOGT),
+        ("Ingrid Vogt", "Lindenweg 8", "Ihre Kundennummer kd 4711 815", "kd 4711 815", VOGT),
+        ("Ingrid Vogt", "Lindenweg 8", "Konto 47110815", "47110815", VOGT),
+        ("Jonas Albers", "Hafenstraße 3", "Ihr Aktenzeichen 0234/2026", "0234/2026", ALBERS),
+        ("Jonas Albers", "Hafenstraße 3", "Az. 63 tb 2O26 O234", "63 tb 2O26 O234", ALBERS),
+        ("Jonas Albert", "Hafenstraße 30", "Ihr Zeichen: sta 2026/412", "sta 2026/412", ALBERT),
+        ("Olaf Sternberg", "Schillerstraße 70", "Kassenz. 4000.0618.2", "4000.0618.2", STERNBERG),
+    ],
+)
+def test_a_sloppy_citation_finds_its_case_without_any_reference_format(
+    sender, street, citation, written, expected
+):
+    text = letter(sender, street, citation, "ich habe noch eine Frage zu meinem Vorgang.")
+    decision = router_without_formats().decide(Letter(text), SLOPPY_CASES)
+    assert (decision.case, decision.department, decision.triage) == (
+        expected.case_id,
+        expected.department_id,
+        False,
+    )
+    assert written in [r.text for r in decision.references]
+    assert expected.case_id in decision.explanation.detail
+    assert decision.explanation.method == "case"
+
+
+@pytest.mark.parametrize(
+    ("sender", "street", "citation", "cited"),
+    [
+        # the neighbour swaps two digits of his own number and so cites Albers' case
+        ("Uwe Hafner", "Hafenstraße 5", "Ihr Zeichen 0234/2026", ALBERS),
+        # a look-alike name in the same street
+        ("Jonas Albert", "Hafenstraße 30", "Az. 63-tb-2026-234", ALBERS),
+        ("Jonas Albers", "Hafenstraße 3", "Ihr Zeichen sta 2026 412", ALBERT),
+        # the same surname at the same address is someone else
+        ("Ingo Vogt", "Lindenweg 8", "Kundennr. 4711 0815", VOGT),
+    ],
+)
+def test_a_sloppy_citation_of_another_persons_case_goes_to_triage_with_a_warning(
+    sender, street, citation, cited
+):
+    text = letter(sender, street, citation, "ich habe noch eine Frage zu meinem Vorgang.")
+    decision = router_without_formats().decide(Letter(text), SLOPPY_CASES)
+    assert (decision.case, decision.triage) == (None, True)
+    assert any(cited.case_id in w and "not attached" in w for w in decision.warnings)
+
+
+def test_a_part_of_a_number_that_fits_several_cases_attaches_to_none():
+    other = case("22.9-EB-2026-0234", "steueramt", "Mila Brandt", "Heideweg 1", "Elternbeitrag")
+    text = letter("Jonas Albers", "Hafenstraße 3", "Aktenzeichen 0234/2026", "Wie weit ist es?")
+    decision = router_without_formats().decide(Letter(text), directory(ALBERS, other))
+    assert (decision.case, decision.triage) == (None, True)
+    assert set(decision.case_suggestions) == {ALBERS.case_id, other.case_id}
+    assert any("fits several cases" in w for w in decision.warnings)
+
+
+def test_a_slip_in_a_short_reference_is_not_tolerated():
+    short = case("AB-12345", "abfall", "Ingrid Vogt", "Lindenweg 8, 12345 Testhausen", "Tonne")
+    text = letter("Ingrid Vogt", "Lindenweg 8", "Ihr Zeichen AB-12354", "Wie weit ist es?")
+    assert router_without_formats().decide(Letter(text), directory(short)).case is None
+
+
+def test_the_senders_own_file_number_names_no_case():
+    text = letter("Karl Anders", "Am Markt 1", "Unser Zeichen: 4711-0815", "Angebot anbei.")
+    decision = router_without_formats().decide(Letter(text), SLOPPY_CASES)
+    assert decision.case is None
+    assert not any(VOGT.case_id in w for w in decision.warnings)
+
+
+# -- follow-ups citing no reference ---------------------------------------------------------
+
+
+def test_without_a_reference_sender_address_department_and_subject_agreeing_attach():
+    text = letter(
+        "Ingrid Vogt",
+        "Lindenweg 8",
+        "Mein Kundenkonto",
+        "mein Kundenkonto für den Restmüll am Lindenweg stimmt nicht, die Tonne ist falsch.",
+    )
+    decision = router_without_formats().decide(Letter(text), SLOPPY_CASES)
+    assert (decision.case, decision.department) == (VOGT.case_id, "abfall")
+    assert "address, department and subject" in decision.explanation.detail
+
+
+def test_without_a_reference_three_of_four_is_only_a_suggestion_with_the_evidence():
+    # Same sender and address, a department the classifier considers, another matter.
+    text = letter(
+        "Ingrid Vogt",
+        "Lindenweg 8",
+        "Sperrmüll",
+        "bitte holen Sie unser altes Sofa und einen Schrank ab, die Mülltonne passt nicht.",
+    )
+    decision = router_without_formats().decide(Letter(text), SLOPPY_CASES)
+    assert decision.case is None
+    assert VOGT.case_id in decision.case_suggestions
+    assert any(
+        f"possible follow-up to {VOGT.case_id}" in w and "subject does not" in w
+        for w in decision.warnings
+    )
+
+
+def test_without_a_reference_a_look_alike_name_at_another_address_gets_nothing():
+    # Daniel Krüger (Weberstraße 2) writes about a marriage like Daniela Krüger's case.
+    text = letter(
+        "Daniel Krüger",
+        "Weberstraße 2",
+        "Eheschließung Krüger / Brandt",
+        "wir möchten die Eheschließung Krüger / Brandt anmelden.",
+    )
+    decision = router_without_formats().decide(Letter(text), CASES)
+    assert decision.case is None
+    assert KRUEGER.case_id not in decision.case_suggestions
+
+
+def test_without_a_reference_a_neighbour_gets_nothing_of_the_other_case():
+    text = letter(
+        "Uwe Hafner",
+        "Hafenstraße 5",
+        "Gehwegschaden Hafenstraße",
+        "vor der Hafenstraße 3 ist der Gehweg kaputt, ein Gehwegschaden.",
+    )
+    decision = router_without_formats().decide(Letter(text), SLOPPY_CASES)
+    assert decision.case is None
+    assert ALBERS.case_id not in decision.case_suggestions
+
+
+def test_a_phone_number_that_looks_like_part_of_a_reference_names_no_case():
+    text = letter(
+        "Karl Anders",
+        "Am Markt 1",
+        "Sperrmüll",
+        "bitte holen Sie mein altes Sofa ab. Rückruf unter Tel. 0203 4711 0815.",
+    )
+    decision = router_without_formats().decide(Letter(text), SLOPPY_CASES)
+    assert decision.case is None
+    assert not any(VOGT.case_id in w for w in decision.warnings)
+    assert VOGT.case_id not in decision.case_suggestions
