@@ -7,7 +7,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SAMPLE_CITY_CATALOG = Path(__file__).parent / "cities" / "lindenau" / "catalog.toml"
@@ -116,6 +116,14 @@ class Settings(BaseSettings):
     citizen_oidc_issuer: str = ""
     citizen_oidc_client_id: str = "mailroom-buergerkonto"
     citizen_oidc_client_secret: str = ""
+
+    @field_validator("bus")
+    @classmethod
+    def _normalise_bus(cls, value: str) -> str:
+        """``EMBEDDED`` is ``embedded``, ``KAFKA://host:9092`` is ``kafka://host:9092``."""
+        value = value.strip()
+        scheme, sep, rest = value.partition("://")
+        return f"{scheme.lower()}{sep}{rest}" if sep else value.lower()
 
     @model_validator(mode="after")
     def _refuse_missing_secret_in_production(self) -> Settings:

@@ -1,16 +1,26 @@
-"""``mailroom serve`` and ``mailroom station add``."""
+"""``mailroom serve`` and ``mailroom station add | list | revoke | rotate``."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
 
-from mailroom.auth.principal import system_principal
+from mailroom.auth.principal import Principal, system_principal
 from mailroom.bootstrap import Mailroom, build_app
 from mailroom.cli.main import app
 from mailroom.config import Settings
+
+if TYPE_CHECKING:
+    from aggregates.station import ScanningStation
+    from mailroom.services.stations import StationService
+
+STATION_ACTOR = "cli:station"
 
 station_app = typer.Typer(help="Scanning stations that may upload letters.", no_args_is_help=True)
 app.add_typer(station_app, name="station")
@@ -66,24 +76,110 @@ def serve(
         uvicorn.run(api, host=host, port=port, log_level="info", **uvicorn_options())
 
 
-@station_app.command("add")
-def station_add(name: Annotated[str, typer.Argument(help="A name people recognise")]) -> None:
-    """Register a scanning station and print its token (shown only once)."""
+@contextmanager
+def _stations() -> Iterator[StationService]:
+    """The station service on the configured store; a refused command prints one line."""
     from mailroom.bootstrap import utc_now
     from mailroom.services import ServiceError
     from mailroom.services.stations import StationService
 
     mailroom_app = build_app(Settings())
     try:
-        _, token = StationService(mailroom_app, utc_now).register(system_principal("cli"), name)
+        yield StationService(mailroom_app, utc_now)
     except ServiceError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     finally:
         mailroom_app.close()
+
+
+def _actor() -> Principal:
+    return system_principal(STATION_ACTOR)
+
+
+@station_app.command("add")
+def station_add(name: Annotated[str, typer.Argument(help="A name people recognise")]) -> None:
+    """Register a scanning station and print its token (shown only once)."""
+    with _stations() as stations:
+        _, token = stations.register(_actor(), name)
     typer.echo(f"Registered scanning station {name.strip()!r}.")
     typer.echo("Its token (store it now; it is not shown again):")
     typer.echo(token)
+
+
+@station_app.command("list")
+def station_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array on stdout")] = False,
+) -> None:
+    """List the scanning stations: id, name, when registered, active or revoked."""
+    with _stations() as stations:
+        found = stations.list_all(_actor())
+    if as_json:
+        typer.echo(json.dumps([_station_json(s) for s in found], indent=2))
+        return
+    if not found:
+        typer.echo("No scanning station is registered.")
+        return
+    rows = [(str(s.id)[:8], s.name, _when(s.registered_at), _state(s)) for s in found]
+    table = [_HEADER, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(_HEADER))]
+    for row in table:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@station_app.command("revoke")
+def station_revoke(
+    station: Annotated[str, typer.Argument(help="The station's id (a unique prefix) or name")],
+) -> None:
+    """Revoke a station: its token is refused from now on."""
+    with _stations() as stations:
+        found = stations.find(_actor(), station)
+        stations.revoke(_actor(), str(found.id))
+    typer.echo(f"Revoked scanning station {found.name!r} ({str(found.id)[:8]}).")
+
+
+@station_app.command("rotate")
+def station_rotate(
+    station: Annotated[str, typer.Argument(help="The station's id (a unique prefix) or name")],
+) -> None:
+    """Give a station a new token (printed once); the old token is refused from now on."""
+    with _stations() as stations:
+        old = stations.find(_actor(), station)
+        changed, token = stations.rotate(_actor(), str(old.id))
+    typer.echo(
+        f"Rotated the token of scanning station {old.name!r}: "
+        f"{str(old.id)[:8]} is revoked, {str(changed.id)[:8]} replaces it."
+    )
+    typer.echo("Its new token (store it now; it is not shown again):")
+    typer.echo(token)
+
+
+_HEADER = ("ID", "NAME", "REGISTERED", "STATE")
+
+
+def _state(station: ScanningStation) -> str:
+    if station.revoked:
+        return f"revoked {_when(station.revoked_at)}" if station.revoked_at else "revoked"
+    return "active"
+
+
+def _when(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _station_json(station: ScanningStation) -> dict[str, object]:
+    return {
+        "id": str(station.id),
+        "name": station.name,
+        "registered_at": _iso(station.registered_at),
+        "state": "revoked" if station.revoked else "active",
+        "revoked_at": _iso(station.revoked_at),
+        "rotated_from": None if station.rotated_from is None else str(station.rotated_from),
+    }
 
 
 def _redact(url: str) -> str:

@@ -87,3 +87,12 @@ def test_a_v1_text_extraction_has_no_codes(mailroom):
     extracted = item.collect_events()[-1]
     old = as_stored_by_v1(mailroom, extracted, ("codes",))
     assert old.codes == [] and extracted.codes == ["LIN-2026-AAAA-BBBB"]
+
+
+def test_a_v1_station_registration_replaces_no_other_station(mailroom):
+    from aggregates.station import ScanningStation
+
+    station = ScanningStation(name="Scanner", token_hash="h" * 64, registered_at=NOW)
+    registered = station.collect_events()[0]
+    old = as_stored_by_v1(mailroom, registered, ("rotated_from",))
+    assert old.rotated_from is None and old.name == "Scanner"
