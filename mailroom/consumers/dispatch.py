@@ -99,22 +99,8 @@ class DispatchConsumer(EventRecordingConsumer):
         return True
 
     def _render_and_deliver(self, document: OutgoingDocument) -> None:
-        rendered = self.letters.render(document)
-        blob = self.letters.blobs.put(rendered.pdf, "application/pdf")
-        now = self.clock()
-        document.record_rendering(blob.key, rendered.sha256, rendered.pages, now)
-        channel, detail = self.letters.delivery_channel(document)
-        if channel == "inbox":
-            document.deliver_to_inbox(detail, now)
-        else:
-            document.queue_for_print(detail, now)
-        log.info(
-            "letter %s for case %s rendered (%d pages), %s",
-            document.id,
-            document.case_reference,
-            rendered.pages,
-            "delivered to the Postfach" if channel == "inbox" else f"queued for print: {detail}",
-        )
+        outcome = self.letters.render_and_deliver(document)
+        log.info("letter %s for case %s: %s", document.id, document.case_reference, outcome)
 
     def _information_request(
         self, case: Case, event: Case.InformationRequested

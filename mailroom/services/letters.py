@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -150,7 +149,7 @@ class LetterService:
             "reference": item.reference if item is not None else case.reference,
             "status_url": f"{self.public_url}/status" if self.public_url else "/status",
             "answer_url": f"{self.public_url}/status" if self.public_url else "/status",
-            "received_on": data["info"]["your_reference"].removeprefix("Ihre Nachricht vom "),
+            "received_on": german_date(received) if received else "",
         }
         if item is not None:
             known["access_code"] = derive_access_code(self.secret, item.id)
@@ -276,6 +275,20 @@ class LetterService:
         except LetterError as exc:
             raise ServiceError(str(exc), "letter_failed") from None
 
+    def render_and_deliver(self, document: OutgoingDocument) -> str:
+        """Render the approved letter (a new blob) and deliver it — to the Postfach or the
+        print queue; the caller saves the document. Returns what happened, for the log."""
+        rendered = self.render(document)
+        blob = self.blobs.put(rendered.pdf, "application/pdf")
+        now = self.clock()
+        document.record_rendering(blob.key, rendered.sha256, rendered.pages, now)
+        channel, detail = self.delivery_channel(document)
+        if channel == "inbox":
+            document.deliver_to_inbox(detail, now)
+            return f"{rendered.pages} pages, delivered to the Postfach"
+        document.queue_for_print(detail, now)
+        return f"{rendered.pages} pages, queued for print: {detail}"
+
     def delivery_channel(self, document: OutgoingDocument) -> tuple[str, str]:
         """("inbox", account) when the citizen has an account and agreed to digital
         delivery; otherwise ("print", PrintReason)."""
@@ -365,18 +378,27 @@ class LetterService:
         log.info("print batch %s: %d letters, %d sheets", batch.id, batch.letters, batch.sheets)
         return BatchResult(batch.id, batch.letters, batch.sheets, batch.pages, manifest)
 
-    def build_print_batch_bytes(self, actor: Principal) -> tuple[BatchResult, bytes]:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "druckstapel.pdf"
-            result = self.build_print_batch(actor, path)
-            return result, path.read_bytes()
+    def open_batches(self, actor: Principal) -> list[PrintBatch]:
+        """The batches built and not yet marked printed, oldest first."""
+        self._require_print(actor)
+        ids = dict.fromkeys(r.batch_id for r in self.outgoing.in_state(DocumentState.BATCHED))
+        found = [self.app.find_print_batch(UUID(i)) for i in ids if i]
+        open_ = [b for b in found if b is not None and b.printed_at is None]
+        return sorted(open_, key=lambda b: b.built_at)
 
-    def batch_pdf(self, actor: Principal, batch_id: UUID) -> bytes:
+    def print_batch(self, actor: Principal, batch_id: UUID) -> PrintBatch:
         self._require_print(actor)
         batch = self.app.find_print_batch(batch_id)
         if batch is None:
             raise NotFoundError(f"no print batch {batch_id}")
-        return self.blobs.get(batch.blob_key)
+        return batch
+
+    def batch_pdf(self, actor: Principal, batch_id: UUID) -> bytes:
+        return self.blobs.get(self.print_batch(actor, batch_id).blob_key)
+
+    def batch_manifest(self, actor: Principal, batch_id: UUID) -> bytes:
+        """The manifest JSON as written beside the batch PDF."""
+        return self.blobs.get(self.print_batch(actor, batch_id).manifest_key)
 
     def mark_batch_printed(self, actor: Principal, batch_id: UUID) -> Changed:
         """The print street printed the batch: every letter in it is recorded as printed."""

@@ -126,9 +126,9 @@ def _queued(row: OutgoingRow) -> QueuedLetter:
     )
 
 
-def _manifest(mailroom: Any, batch: Any) -> list[dict[str, Any]]:
+def _manifest(mailroom: Any, principal: Principal, batch_id: UUID) -> list[dict[str, Any]]:
     try:
-        data = json.loads(mailroom.blobs.get(batch.manifest_key))
+        data = json.loads(mailroom.services.letters.batch_manifest(principal, batch_id))
     except (OSError, ValueError, KeyError):
         return []
     entries = data.get("letters", []) if isinstance(data, dict) else []
@@ -139,26 +139,17 @@ def _manifest(mailroom: Any, batch: Any) -> list[dict[str, Any]]:
 
 def open_batches(mailroom: Any, principal: Principal) -> list[OpenBatch]:
     """The batches built and not yet marked printed, oldest first."""
-    ids: list[str] = []
-    for row in mailroom.services.letters.batches(principal):
-        if row.batch_id and row.batch_id not in ids:
-            ids.append(row.batch_id)
-    found = []
-    for batch_id in ids:
-        batch = mailroom.app.find_print_batch(UUID(batch_id))
-        if batch is None or batch.printed_at is not None:
-            continue
-        found.append(
-            OpenBatch(
-                id=batch_id,
-                built_at=batch.built_at,
-                letters=batch.letters,
-                sheets=batch.sheets,
-                pages=batch.pages,
-                manifest=_manifest(mailroom, batch),
-            )
+    return [
+        OpenBatch(
+            id=str(batch.id),
+            built_at=batch.built_at,
+            letters=batch.letters,
+            sheets=batch.sheets,
+            pages=batch.pages,
+            manifest=_manifest(mailroom, principal, batch.id),
         )
-    return sorted(found, key=lambda b: b.built_at)
+        for batch in mailroom.services.letters.open_batches(principal)
+    ]
 
 
 def _page(
@@ -236,8 +227,7 @@ def batch_pdf(
     mailroom = _mailroom(request)
     uuid = _batch_uuid(batch_id)
     pdf = mailroom.services.letters.batch_pdf(principal, uuid)
-    batch = mailroom.app.find_print_batch(uuid)
-    stamp = batch.built_at.strftime("%Y%m%d-%H%M") if batch is not None else batch_id[:8]
+    stamp = mailroom.services.letters.print_batch(principal, uuid).built_at.strftime("%Y%m%d-%H%M")
     headers = {
         "Content-Disposition": f'attachment; filename="druckstapel-{stamp}.pdf"',
         "Cache-Control": "private, no-store",
@@ -251,15 +241,14 @@ def batch_manifest(
 ) -> Response:
     """Where each letter lies in the batch (first page, sheets): for cutting and enveloping."""
     mailroom = _mailroom(request)
-    batch = mailroom.app.find_print_batch(_batch_uuid(batch_id))
-    if batch is None:
-        raise NotFoundError(f"no print batch {batch_id}")
+    uuid = _batch_uuid(batch_id)
+    batch = mailroom.services.letters.print_batch(principal, uuid)
     stamp = batch.built_at.strftime("%Y%m%d-%H%M")
     headers = {
         "Content-Disposition": f'attachment; filename="druckstapel-{stamp}.json"',
         "Cache-Control": "private, no-store",
     }
-    body = mailroom.blobs.get(batch.manifest_key)
+    body = mailroom.services.letters.batch_manifest(principal, uuid)
     return Response(body, media_type="application/json", headers=headers)
 
 
@@ -278,9 +267,9 @@ def _mark_printed(request: Request, principal: Principal, batch_id: str) -> Resp
             else letters_page.letter_error(exc.code)
         )
         return _page(request, principal, error=text, status=status)
-    batch = mailroom.app.find_print_batch(uuid)
-    _wait_for_letters(mailroom, batch.document_ids if batch is not None else ())
-    count = texts_de.anzahl(batch.letters if batch is not None else 0, "Brief", "Briefe")
+    batch = mailroom.services.letters.print_batch(principal, uuid)
+    _wait_for_letters(mailroom, batch.document_ids)
+    count = texts_de.anzahl(batch.letters, "Brief", "Briefe")
     flash(request, "success", texts_de.PRINT_BATCH_PRINTED.format(letters=count))
     return RedirectResponse("/postausgang", status_code=303)
 
