@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mailroom.cli.main import app
+
+if TYPE_CHECKING:
+    from mailroom.bootstrap import Mailroom
+    from mailroom.consumers.base import Consumer
 
 log = logging.getLogger("mailroom")
 
@@ -53,43 +57,78 @@ def relay() -> None:
 
 @app.command()
 def worker(
-    name: Annotated[str | None, typer.Argument(help="Which consumer to run")] = None,
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Which consumers to run (one or more)")
+    ] = None,
+    all_consumers: Annotated[
+        bool, typer.Option("--all", help="Run every consumer in this one process")
+    ] = False,
     list_names: Annotated[bool, typer.Option("--list", help="Print the consumer names")] = False,
 ) -> None:
-    """Run one consumer in its Kafka consumer group (start several to scale out)."""
-    from mailroom.adapters.cloudevents import kafka_topic_for
-    from mailroom.adapters.kafka_bus import ensure_topics, make_consumer
+    """Run consumers, each a member of its Kafka consumer group (start several to scale out).
+
+    One consumer per process is the production layout (scaled and restarted one by one);
+    several in one process suit small installations and test stacks."""
     from mailroom.bootstrap import build
     from mailroom.config import Settings
-    from mailroom.consumers.delivery import Delivery
-    from mailroom.consumers.text_extraction import TextExtractionConsumer
-    from mailroom.kafka_runner import KafkaWorker
 
     settings = Settings()
     mailroom = build(settings)
-    if list_names or name is None:
+    if list_names or not (names or all_consumers):
         for consumer in mailroom.consumers:
             typer.echo(consumer.name)
         mailroom.stop()
         if not list_names:
             raise typer.Exit(2)
         return
-    consumer = mailroom.consumer(name)
+    chosen = (
+        list(mailroom.consumers) if all_consumers else [mailroom.consumer(n) for n in names or []]
+    )
     _configure_logging()
     stop = _stop_on_signals()
-    topics = sorted({kafka_topic_for(t, settings.kafka_topic_prefix) for t in consumer.topics})
-    ensure_topics(settings, topics)
-    kafka = make_consumer(
-        settings,
-        group_id=f"{settings.kafka_group_prefix}.{consumer.name}",
-        slow=isinstance(consumer, TextExtractionConsumer),
-    )
-    log.info("worker %s consuming %s", consumer.name, ", ".join(topics))
-    delivery = Delivery(consumer, mailroom.retry_policy, mailroom.health)
-    duties = [d for d in mailroom.duties if d.owner == consumer.name]
-    for duty in duties:
-        duty.start()
+    threads = [
+        threading.Thread(
+            target=_run_consumer, args=(mailroom, consumer, stop), name=f"worker-{consumer.name}"
+        )
+        for consumer in dict.fromkeys(chosen)
+    ]
+    for thread in threads:
+        thread.start()
     try:
-        KafkaWorker(consumer, mailroom.app, kafka, topics, delivery).run(stop)
+        while all(t.is_alive() for t in threads) and not stop.wait(0.5):
+            pass
     finally:
+        failed = not stop.is_set()  # a consumer ended by an error: end the process, it restarts
+        stop.set()
+        for thread in threads:
+            thread.join()
         mailroom.stop()
+    if failed:
+        raise typer.Exit(1)
+
+
+def _run_consumer(mailroom: Mailroom, consumer: Consumer, stop: threading.Event) -> None:
+    from mailroom.adapters.cloudevents import kafka_topic_for
+    from mailroom.adapters.kafka_bus import ensure_topics, make_consumer
+    from mailroom.consumers.delivery import Delivery
+    from mailroom.consumers.text_extraction import TextExtractionConsumer
+    from mailroom.kafka_runner import KafkaWorker
+
+    settings = mailroom.settings
+    try:
+        topics = sorted({kafka_topic_for(t, settings.kafka_topic_prefix) for t in consumer.topics})
+        ensure_topics(settings, topics)
+        kafka = make_consumer(
+            settings,
+            group_id=f"{settings.kafka_group_prefix}.{consumer.name}",
+            slow=isinstance(consumer, TextExtractionConsumer),
+        )
+        log.info("worker %s consuming %s", consumer.name, ", ".join(topics))
+        delivery = Delivery(consumer, mailroom.retry_policy, mailroom.health)
+        duties = [d for d in mailroom.duties if d.owner == consumer.name]
+        for duty in duties:
+            duty.start()
+        KafkaWorker(consumer, mailroom.app, kafka, topics, delivery).run(stop)
+    except Exception:
+        log.exception("worker %s stopped by an error", consumer.name)
+        raise

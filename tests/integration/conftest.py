@@ -29,7 +29,7 @@ class Stack:
 
     def start_consumers(self) -> None:
         if self.processes:
-            self.processes.start_all(worker_names(self.mailroom))
+            self.processes.start_shared(worker_names(self.mailroom))
         else:
             self.mailroom.runner = EmbeddedRunner(
                 self.mailroom.app, self.mailroom.consumers, self.mailroom.health
@@ -54,7 +54,7 @@ def stack(request, tmp_path: Path, settings) -> Iterator[Stack]:
     )
     mailroom = build(prod, clock=FakeClock())
     processes = ProcessGroup(prod, tmp_path)
-    processes.start_all(worker_names(mailroom))
+    processes.start_shared(worker_names(mailroom))
     try:
         yield Stack("production", mailroom, processes)
     finally:

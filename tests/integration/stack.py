@@ -90,6 +90,12 @@ class ProcessGroup:
         for worker in workers:
             self.start(worker, "worker", worker)
 
+    def start_shared(self, workers: list[str]) -> None:
+        """The relay, and every worker in one process (``mailroom worker A B …``): the same
+        consumer groups and Kafka clients, without a dozen interpreters starting per test."""
+        self.start("relay", "relay")
+        self.start("workers", "worker", *workers)
+
     def kill(self, name: str) -> None:
         process = self.processes.pop(name)
         process.send_signal(signal.SIGKILL)
