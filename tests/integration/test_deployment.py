@@ -28,7 +28,7 @@ ENV_EXAMPLE = COMPOSE.parent / ".env.example"
 PYPROJECT = COMPOSE.parents[1] / "pyproject.toml"
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?])?(?P<rest>[^}]*)\}")
-SECRET_LIKE = re.compile(r"PASSWORD|SECRET|KEY|MINIO_ROOT_USER")
+SECRET_LIKE = re.compile(r"PASSWORD|SECRET|_KEY$|MINIO_ROOT_USER")
 # Optional feature, no default either: must be present in the env file, may be empty.
 MAY_BE_EMPTY = {"MAILROOM_SMTP_PASSWORD"}
 
@@ -131,3 +131,39 @@ def test_keycloak_imports_the_client_secrets_compose_passes_it():
         for uri in client["redirectUris"]:
             assert uri.startswith("${MAILROOM_PUBLIC_URL}/")
     assert "MAILROOM_PUBLIC_URL" in keycloak_env
+
+
+# --- Keycloak in production mode -------------------------------------------------------
+
+
+def test_keycloak_runs_in_production_mode_behind_the_tls_proxy():
+    keycloak = _compose()["services"]["keycloak"]
+    command = keycloak["command"]
+    assert command[0] == "start" and "start-dev" not in command
+    options = dict(option.removeprefix("--").partition("=")[::2] for option in command[1:])
+    assert options["hostname"].startswith("${KEYCLOAK_PUBLIC_URL:?")
+    assert options["http-enabled"] == "true"  # TLS ends at the proxy
+    assert options["proxy-headers"] == "xforwarded"
+    assert "import-realm" in options
+
+
+def test_keycloak_keeps_its_data_in_a_postgresql_of_its_own():
+    services = _compose()["services"]
+    env = services["keycloak"]["environment"]
+    assert env["KC_DB"] == "postgres"
+    host = re.fullmatch(r"jdbc:postgresql://([\w-]+):5432/keycloak", env["KC_DB_URL"])
+    assert host and host[1] == "keycloak-db" and host[1] in services["keycloak"]["depends_on"]
+    database = services["keycloak-db"]
+    assert database["environment"]["POSTGRES_PASSWORD"] == env["KC_DB_PASSWORD"]
+    assert database["image"] == services["postgres"]["image"]
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in database["volumes"])
+
+
+def test_the_mailroom_expects_the_issuer_of_keycloaks_public_url():
+    example = _env_example()
+    for variable, realm in [
+        ("MAILROOM_OIDC_ISSUER", "lindenau-staff"),
+        ("MAILROOM_CITIZEN_OIDC_ISSUER", "lindenau-buerger"),
+    ]:
+        assert example[variable] == f"{example['KEYCLOAK_PUBLIC_URL']}/realms/{realm}"
+        assert example[variable].startswith("https://")
