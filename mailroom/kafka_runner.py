@@ -7,6 +7,12 @@ are written. A redelivered record therefore finds its position taken and has no 
 Every record goes through ``Delivery`` (bounded retries, then a recorded failure; outages
 waited out); a record that must be tried again is sought back to, together with the records
 of the same poll that were not reached yet, so nothing is skipped.
+
+Records carry the public contract (``adapters/cloudevents.py``), whose data is not the stored
+form; the worker reads only which event a record announces (subject, ``esversion``) and loads
+that stored event from the event store, so consumers get exactly the domain event (with the
+fields the bus never carries). The relay publishes committed events only, so a missing one is
+unexpected: it is retried (the consumer shows as stalled), never skipped.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from mailroom.adapters.cloudevents import header, to_stored_event
+from mailroom.adapters.cloudevents import EventReference
+from mailroom.adapters.public_events import by_topic
 from mailroom.application import MailroomApp
 from mailroom.consumers.base import Consumer, background_loops
 from mailroom.consumers.delivery import Delivery
@@ -30,6 +37,10 @@ from mailroom.consumers.delivery import Delivery
 log = logging.getLogger(__name__)
 
 COMMIT_INTERVAL_S = 1.0
+
+
+class StoredEventNotFoundError(LookupError):
+    """A record announces an event the event store does not (yet) hold."""
 
 
 def source_name(partition: TopicPartition) -> str:
@@ -72,6 +83,9 @@ class KafkaWorker:
         self.kafka = kafka
         self.kafka_topics = topics
         self.topics = set(consumer.topics)
+        self.event_names = {
+            by_topic()[t].name.rsplit(".", 1)[0] for t in consumer.topics if t in by_topic()
+        }
         self._done: dict[TopicPartition, OffsetAndMetadata] = {}
         self._next_commit = 0.0
 
@@ -119,11 +133,12 @@ class KafkaWorker:
                 continue
             source = source_name(partition)
             for record in records:
-                if header(list(record.headers or []), "ce_estopic") not in self.topics:
+                reference = EventReference.from_headers(list(record.headers or []))
+                if reference is None or reference.event_name not in self.event_names:
                     self._done[partition] = OffsetAndMetadata(record.offset + 1, "", -1)
                     continue  # another event type of the same aggregate
                 verdict = self.delivery.attempt(
-                    functools.partial(self._event, record), Tracking(source, record.offset + 1)
+                    functools.partial(self._event, reference), Tracking(source, record.offset + 1)
                 )
                 if not verdict.done:
                     self.kafka.seek(partition, record.offset)
@@ -146,6 +161,14 @@ class KafkaWorker:
             self.kafka.commit_async(offsets)
         self._next_commit = time.monotonic() + COMMIT_INTERVAL_S
 
-    def _event(self, record: Any) -> Any:
-        headers = list(record.headers or [])
-        return self.app.mapper.to_domain_event(to_stored_event(headers, record.value))
+    def _event(self, reference: EventReference) -> Any:
+        """The stored event the record announces, as the domain event (upcast)."""
+        stored = self.app.recorder.select_events(
+            reference.originator_id, gt=reference.version - 1, lte=reference.version
+        )
+        if not stored or stored[0].topic not in self.topics:
+            raise StoredEventNotFoundError(
+                f"no stored {reference.public_name} at {reference.originator_id}"
+                f" v{reference.version} (notification {reference.notification_id})"
+            )
+        return self.app.mapper.to_domain_event(stored[0])

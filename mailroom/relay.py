@@ -4,6 +4,8 @@ to Kafka, in log order, and records how far it got only after the broker acknowl
 After a crash it resumes at the recorded position, so nothing is skipped; events between
 the last recorded position and the crash are published again (harmless: consumers
 recognise them by their tracking position). Run exactly one relay per event store.
+What goes on the bus is the public contract (``adapters/cloudevents.py``), not the stored
+form: private events are skipped, secrets are never part of an event's data.
 """
 
 from __future__ import annotations
@@ -14,17 +16,16 @@ from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.utils import get_topic
 
-from aggregates.staff import StaffMember
-from mailroom.adapters.cloudevents import kafka_topic_for, to_kafka_message
+from mailroom.adapters.cloudevents import EventContract, kafka_topic_for
+from mailroom.adapters.public_events import PRIVATE_EVENTS
 from mailroom.application import MailroomApp
 
 log = logging.getLogger(__name__)
 
 RELAY = "relay"
 # Events that never leave the event store: secrets have no place on a shared bus.
-PRIVATE_TOPICS = frozenset({get_topic(StaffMember.PasswordSet)})
+PRIVATE_TOPICS = PRIVATE_EVENTS
 
 
 class OutboxRelay:
@@ -33,7 +34,7 @@ class OutboxRelay:
         app: MailroomApp,
         make_producer: Callable[[], Any],
         topic_prefix: str,
-        source: str,
+        contract: EventContract,
         ensure_topic: Callable[[str], None],
         batch: int = 500,
     ) -> None:
@@ -43,7 +44,7 @@ class OutboxRelay:
         self.topic_prefix = topic_prefix
         self.ensure_topic = ensure_topic
         self.known_topics: set[str] = set()
-        self.source = source
+        self.contract = contract
         self.batch = batch
         self.position = app.position(RELAY)
 
@@ -53,17 +54,21 @@ class OutboxRelay:
             return 0
         futures = []
         for notification in notifications:
-            if notification.topic in PRIVATE_TOPICS:
+            if self.contract.public_event(notification.topic) is None:
+                if notification.topic not in PRIVATE_TOPICS:
+                    log.warning(
+                        "not publishing %s: not an event of aggregates/", notification.topic
+                    )
                 continue
             topic = kafka_topic_for(notification.topic, self.topic_prefix)
             if topic not in self.known_topics:
                 self.ensure_topic(topic)
                 self.known_topics.add(topic)
-            message = to_kafka_message(notification, self.source)
+            event = self.app.mapper.to_domain_event(notification)  # upcast to the public form
+            message = self.contract.to_kafka_message(notification, event)
+            headers = list(message.headers.items())
             futures.append(
-                self.producer.send(
-                    topic, key=message.key, value=message.value, headers=message.headers
-                )
+                self.producer.send(topic, key=message.key, value=message.value, headers=headers)
             )
         self.producer.flush()
         for future in futures:

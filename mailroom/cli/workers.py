@@ -34,6 +34,7 @@ def _configure_logging() -> None:
 @app.command()
 def relay() -> None:
     """Publish every domain event from the event store to Kafka (run exactly one)."""
+    from mailroom.adapters.cloudevents import event_contract
     from mailroom.adapters.kafka_bus import ensure_topics, make_producer
     from mailroom.bootstrap import build_app
     from mailroom.config import Settings
@@ -48,7 +49,7 @@ def relay() -> None:
             mailroom_app,
             lambda: make_producer(settings),
             settings.kafka_topic_prefix,
-            settings.cloudevents_source,
+            event_contract(settings),
             ensure_topic=lambda topic: ensure_topics(settings, [topic]),
         ).run(stop)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mailroom.adapters.cloudevents import EventContract
 from mailroom.auth.principal import system_principal
 from mailroom.relay import RELAY, OutboxRelay
 
@@ -26,7 +27,8 @@ def test_a_password_hash_never_reaches_kafka_but_the_relay_moves_past_it(mailroo
         system_principal("test"), "erika", "Erika", ["clerk"], ["standesamt"], "x" * 20
     )
     producer = RecordingProducer()
-    relay = OutboxRelay(mailroom.app, lambda: producer, "mailroom", "/mailroom", lambda t: None)
+    contract = EventContract("Stadt Lindenau", "/mailroom")
+    relay = OutboxRelay(mailroom.app, lambda: producer, "mailroom", contract, lambda t: None)
     relay.publish_batch()
     assert len(producer.sent) == 1  # StaffMember.Registered only
     assert all(b"argon2" not in value and b"password" not in value for _, value in producer.sent)
