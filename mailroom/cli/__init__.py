@@ -2,6 +2,7 @@
 
 from mailroom.cli import (  # noqa: F401
     admin,
+    backup,
     casework,
     items,
     letters,
