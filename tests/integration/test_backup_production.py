@@ -49,7 +49,7 @@ def test_a_production_backup_restores_into_a_fresh_database_and_bucket_that_reco
     old = production_settings(tmp_path, postgres_url, postgres_schema, kafka_bootstrap, s3_endpoint)
     mailroom = build(old, clock=FakeClock())
     processes = ProcessGroup(old, tmp_path)
-    processes.start_all(worker_names(mailroom))
+    processes.start_shared(worker_names(mailroom))
     try:
         receipts = [submit(mailroom, n) for n in range(3)]
         wait_until(lambda: all_visible(mailroom, receipts, "in_progress"), 120, "items routed")
