@@ -29,6 +29,10 @@ def station_id(token_hash: str) -> UUID:
     return uuid5(NAMESPACE, f"station:{token_hash}")
 
 
+def portal_client_id(token_hash: str) -> UUID:
+    return uuid5(NAMESPACE, f"portal-client:{token_hash}")
+
+
 def staff_id(login: str) -> UUID:
     return uuid5(NAMESPACE, f"staff:{login.casefold()}")
 

@@ -2,6 +2,8 @@
 
 Against a running server:  python bench/intake.py --server http://127.0.0.1:8000
 Or let it start one:  python bench/intake.py --spawn embedded|production [--api-workers N]
+With the bare ceiling beside it (production mode, same PostgreSQL, S3, processes and
+concurrency):  python bench/intake.py --spawn production --intake-only --ceiling
 """
 
 from __future__ import annotations
@@ -9,13 +11,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
 
 import httpx
-from stack import cpu_seconds_by_component, mailroom_stack, print_cpu_profile
+from stack import (
+    cpu_seconds_by_component,
+    free_port,
+    mailroom_stack,
+    print_cpu_profile,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT.parent / "shared" / "corpus" / "dev" / "dv-001" / "letter.pdf"
@@ -32,7 +42,13 @@ def metadata() -> str:
     )
 
 
-async def run(server: str, requests: int, concurrency: int, payload: bytes | None) -> dict:
+async def run(
+    server: str,
+    requests: int,
+    concurrency: int,
+    payload: bytes | None,
+    headers: dict[str, str] | None = None,
+) -> dict:
     latencies: list[float] = []
     errors: dict[int | str, int] = {}
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -52,7 +68,7 @@ async def run(server: str, requests: int, concurrency: int, payload: bytes | Non
                         "/api/v1/submissions",
                         data={"metadata": metadata()},
                         files=files,
-                        headers={"Idempotency-Key": uuid.uuid4().hex},
+                        headers={**(headers or {}), "Idempotency-Key": uuid.uuid4().hex},
                     )
                     status: int | str = response.status_code
                 except httpx.HTTPError as exc:
@@ -76,6 +92,56 @@ async def run(server: str, requests: int, concurrency: int, payload: bytes | Non
         "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
         "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan"),
     }
+
+
+class Ceiling:
+    """bench/ceiling.py under uvicorn with the stack's PostgreSQL and S3 settings."""
+
+    def __init__(self, env: dict[str, str], workers: int, log: Path) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = log
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "ceiling:app",
+                    "--app-dir",
+                    str(ROOT / "bench"),
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                    "--no-access-log",
+                ],
+                env={**os.environ, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def __enter__(self) -> Ceiling:
+        _wait_ready(self.url, self.process, self.log)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the ceiling app exited during start-up:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/openapi.json", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the ceiling app did not start")
 
 
 def main() -> None:
@@ -106,11 +172,17 @@ def main() -> None:
     parser.add_argument(
         "--cpu-profile", action="store_true", help="print CPU time per submission of each component"
     )
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="production mode: measure bench/ceiling.py (one S3 PUT + one PostgreSQL commit per "
+        "request) beside the mailroom, same processes and concurrency, and print the ratio",
+    )
     args = parser.parse_args()
     payload = args.file.read_bytes() if str(args.file) and args.file.is_file() else None
 
-    def measure(server: str) -> None:
-        asyncio.run(run(server, min(50, args.requests), 4, payload))  # warm-up
+    def measure(server: str, headers: dict[str, str] | None = None) -> None:
+        asyncio.run(run(server, min(50, args.requests), 4, payload, headers))  # warm-up
         print(f"attachment: {len(payload) if payload else 0} bytes")
         print(
             f"{'concurrency':>11} {'requests':>8} {'ok':>6} {'subm/s':>8} "
@@ -118,7 +190,7 @@ def main() -> None:
         )
         for concurrency in args.concurrency:
             before = cpu_seconds_by_component()
-            r = asyncio.run(run(server, args.requests, concurrency, payload))
+            r = asyncio.run(run(server, args.requests, concurrency, payload, headers))
             if args.cpu_profile:
                 time.sleep(3)  # let the workers catch up, so their share is counted
                 print_cpu_profile(before, cpu_seconds_by_component(), args.requests)
@@ -128,11 +200,36 @@ def main() -> None:
                 f"{r['errors'] or '-'}"
             )
 
+    def compare(mailroom_url: str, ceiling_url: str, headers: dict[str, str]) -> None:
+        for url in (ceiling_url, mailroom_url):  # warm-up
+            asyncio.run(run(url, min(50, args.requests), 4, payload, headers))
+        print(f"attachment: {len(payload) if payload else 0} bytes")
+        print(
+            f"{'concurrency':>11} {'ceiling/s':>9} {'p99 ms':>7} {'mailroom/s':>10} {'p99 ms':>7}"
+            f" {'ratio':>6}  errors"
+        )
+        for concurrency in args.concurrency:
+            bare = asyncio.run(run(ceiling_url, args.requests, concurrency, payload, headers))
+            ours = asyncio.run(run(mailroom_url, args.requests, concurrency, payload, headers))
+            print(
+                f"{concurrency:>11} {bare['per_second']:>9.1f} {bare['p99_ms']:>7.1f} "
+                f"{ours['per_second']:>10.1f} {ours['p99_ms']:>7.1f} "
+                f"{ours['per_second'] / bare['per_second']:>6.2f}  "
+                f"{ours['errors'] or bare['errors'] or '-'}"
+            )
+
+    if args.ceiling and args.spawn != "production":
+        parser.error("--ceiling needs --spawn production (the ceiling uses PostgreSQL and S3)")
     if args.spawn:
         with mailroom_stack(args.spawn, args.api_workers, not args.intake_only) as running:
             pipeline = "without relay and workers" if args.intake_only else "full pipeline"
             print(f"mode: {args.spawn} ({pipeline}), API processes: {args.api_workers}")
-            measure(running.url)
+            if args.ceiling:
+                log = Path(running.env["MAILROOM_DATA_DIR"]) / "ceiling.log"
+                with Ceiling(running.env, args.api_workers, log) as ceiling:
+                    compare(running.url, ceiling.url, running.headers)
+            else:
+                measure(running.url, running.headers)
     elif args.server:
         measure(args.server)
     else:

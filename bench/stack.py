@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -29,6 +29,7 @@ class RunningStack:
     url: str
     env: dict[str, str]
     pid: int = 0  # the API server process
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. the portal client's key
 
 
 def free_port() -> int:
@@ -130,12 +131,26 @@ def mailroom_stack(
                 for name in WORKERS:
                     log = logs / f"{name}.log"
                     stack.enter_context(_process(["worker", name], env, log, root))
+        headers = {"Authorization": f"Bearer {portal_client_key(env, root)}"}
         server = stack.enter_context(
             _process(["serve", "--workers", str(api_workers)], env, logs / "serve.log", root)
         )
         url = f"http://127.0.0.1:{port}"
         _wait_healthy(url, server, logs / "serve.log")
-        yield RunningStack(url=url, env=env, pid=server.pid)
+        yield RunningStack(url=url, env=env, pid=server.pid, headers=headers)
+
+
+def portal_client_key(env: dict[str, str], root: Path = ROOT) -> str:
+    """Register a portal client for the benchmark and return its key (the last line)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mailroom", "portal-client", "add", "Benchmark"],
+        env={**env, "PYTHONPATH": str(root)},
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
 
 
 COMPONENTS = (

@@ -21,6 +21,7 @@ from aggregates.case import Case
 from aggregates.citizen_account import CitizenAccount
 from aggregates.mail_item import MailItem
 from aggregates.outgoing_document import OutgoingDocument
+from aggregates.portal_client import PortalClient
 from aggregates.print_batch import PrintBatch
 from aggregates.reference_index import ReferenceIndex
 from aggregates.staff import StaffMember
@@ -77,6 +78,9 @@ class MailroomApp(Application[UUID]):
 
     def find_station(self, station_id: UUID) -> ScanningStation | None:
         return self._find(station_id, ScanningStation)
+
+    def find_portal_client(self, client_id: UUID) -> PortalClient | None:
+        return self._find(client_id, PortalClient)
 
     def find_case(self, case_id: UUID) -> Case | None:
         return self._find(case_id, Case)

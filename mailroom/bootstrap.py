@@ -15,6 +15,7 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from aggregates.access_code import AccessCodeKeys
 from aggregates.deadlines import calendar_for
 from letters import TemplateLibrary
 from mailroom.adapters.event_store import persistence_env
@@ -31,9 +32,11 @@ from mailroom.consumers.notifications import build_notification_consumer
 from mailroom.consumers.router import RouterConsumer
 from mailroom.consumers.text_extraction import SharedEngine, TextExtractionConsumer, lanes
 from mailroom.duties import PeriodicDuty
+from mailroom.endpoints import describe, redact
 from mailroom.intake.inspection import UploadLimits
+from mailroom.outages import EVENT_STORE, VIEWS, outage_of
 from mailroom.ports import BlobStore
-from mailroom.readiness import Readiness, disk_check
+from mailroom.readiness import KafkaCheck, Readiness, disk_check
 from mailroom.runner import EmbeddedRunner
 from mailroom.services.casework import CaseworkService, StaffLookup
 from mailroom.services.citizen import CitizenService
@@ -41,9 +44,11 @@ from mailroom.services.documents import DocumentService
 from mailroom.services.imports import ImportService
 from mailroom.services.intake import IntakeService
 from mailroom.services.letters import LetterService
+from mailroom.services.portal_clients import PortalClientService
 from mailroom.services.staff import StaffService
 from mailroom.services.stations import StationService
-from mailroom.services.status import FailureRateLimiter, StatusService
+from mailroom.services.status import StatusService
+from mailroom.services.status_limit import StatusFailureLimit
 from mailroom.services.triage import TriageService
 from mailroom.services.workspace import WorkspaceService
 from mailroom.workdirs import WorkDirs, sweep_stale
@@ -120,6 +125,7 @@ class Services:
     triage: TriageService
     staff: StaffService
     stations: StationService
+    portal_clients: PortalClientService
     imports: ImportService
     documents: DocumentService
     workspace: WorkspaceService
@@ -221,7 +227,9 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
     app = build_app(settings)
     blobs = build_blob_store(settings)
     timeout = settings.dependency_timeout_s
-    views = _creating_tables(lambda: create_views_engine(settings.views_db_url, timeout))
+    views = _creating_tables(
+        lambda: create_views_engine(settings.views_db_url, timeout), describe(settings, VIEWS)
+    )
     health = HealthStore(views, clock)
     staff = StaffService(app, catalog, clock)
     staff_lookup = _staff_lookup(staff)
@@ -240,6 +248,7 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
         )
         for lane in lanes(settings.ocr_bulk_pages)
     ]
+    codes = AccessCodeKeys(settings.secret(), settings.old_secrets())
     letters = LetterService(
         app,
         blobs,
@@ -248,7 +257,7 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
         read_models.outgoing,
         read_models.case_directory,
         calendar_for(catalog.city.land),
-        settings.secret(),
+        codes,
         _public_url(settings),
         clock,
     )
@@ -265,10 +274,10 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
         max_pixels=settings.max_pixels,
         max_item_pixels=settings.max_item_megapixels * 1_000_000,
     )
-    intake = IntakeService(
-        app, blobs, catalog, limits, settings.max_files_per_item, settings.secret(), clock
+    intake = IntakeService(app, blobs, catalog, limits, settings.max_files_per_item, codes, clock)
+    limiter = StatusFailureLimit(
+        views, settings.status_failures_allowed, settings.status_failure_window_s, utc_now
     )
-    limiter = FailureRateLimiter(settings.status_failures_allowed, settings.status_failure_window_s)
     status = StatusService(read_models.status, app, catalog.city.reference_prefix, limiter)
     services = Services(
         intake=intake,
@@ -277,6 +286,7 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
         triage=TriageService(app, catalog, clock),
         staff=staff,
         stations=StationService(app, clock),
+        portal_clients=PortalClientService(app, clock),
         imports=ImportService(app, catalog, clock),
         workspace=WorkspaceService(
             views, read_models.all(), calendar_for(catalog.city.land), clock
@@ -362,16 +372,18 @@ def _readiness(
         "blob_store": blobs.check,
         "local_disk": disk_check(settings.data_dir, settings.min_free_disk_mb * 2**20),
     }
+    if settings.bus.startswith("kafka://"):
+        checks["bus"] = KafkaCheck(settings.kafka_bootstrap, settings.dependency_timeout_s)
     return Readiness(checks, health, settings.dependency_timeout_s)
 
 
 def build_app(settings: Settings) -> MailroomApp:
     """The event store alone, for processes that need no more (relay, admin commands)."""
     env = persistence_env(settings.event_store_url, settings.dependency_timeout_s)
-    return _creating_tables(lambda: MailroomApp(env=env))
+    return _creating_tables(lambda: MailroomApp(env=env), describe(settings, EVENT_STORE))
 
 
-def _creating_tables(create: Callable[[], T]) -> T:
+def _creating_tables(create: Callable[[], T], where: str) -> T:
     """Processes that start together race to create the same tables ("tuple concurrently
     updated" in PostgreSQL); the loser finds them created when it tries again."""
     for attempt in range(1, 6):
@@ -380,7 +392,10 @@ def _creating_tables(create: Callable[[], T]) -> T:
         except (PersistenceError, DBAPIError) as exc:
             if attempt == 5:
                 raise
-            log.warning("creating tables failed (%s); trying again", exc)
+            if outage_of(exc) is not None:
+                log.warning("cannot reach %s (%s); trying again", where, redact(str(exc)))
+            else:
+                log.warning("creating tables in %s failed (%s); trying again", where, exc)
             time.sleep(0.2 * attempt)
     raise AssertionError("unreachable")
 
@@ -398,7 +413,7 @@ def build_blob_store(settings: Settings) -> BlobStore:
         client = Minio(
             settings.s3_endpoint,
             access_key=settings.s3_access_key,
-            secret_key=settings.s3_secret_key,
+            secret_key=settings.s3_secret_key.get_secret_value(),
             secure=settings.s3_secure,
             region=settings.s3_region,
             http_client=http_client(settings.dependency_timeout_s, settings.s3_secure),
@@ -416,7 +431,7 @@ def _oidc_client(settings: Settings) -> OidcClient | None:
         OidcConfig(
             issuer=settings.oidc_issuer,
             client_id=settings.oidc_client_id,
-            client_secret=settings.oidc_client_secret,
+            client_secret=settings.oidc_client_secret.get_secret_value(),
             redirect_uri=public.rstrip("/") + OIDC_CALLBACK_PATH,
             roles_claim=settings.oidc_roles_claim,
             departments_claim=settings.oidc_departments_claim,
@@ -438,7 +453,7 @@ def _citizen_oidc_client(settings: Settings) -> OidcClient | None:
         OidcConfig(
             issuer=settings.citizen_oidc_issuer,
             client_id=settings.citizen_oidc_client_id,
-            client_secret=settings.citizen_oidc_client_secret,
+            client_secret=settings.citizen_oidc_client_secret.get_secret_value(),
             redirect_uri=_public_url(settings) + CITIZEN_OIDC_CALLBACK_PATH,
         )
     )

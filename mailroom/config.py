@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from email.utils import parseaddr
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -30,7 +31,7 @@ class Settings(BaseSettings):
     # S3 / MinIO (when blob_store is s3://BUCKET)
     s3_endpoint: str = "127.0.0.1:9000"
     s3_access_key: str = ""
-    s3_secret_key: str = ""
+    s3_secret_key: SecretStr = SecretStr("")
     s3_secure: bool = True
     s3_region: str | None = None
 
@@ -55,7 +56,10 @@ class Settings(BaseSettings):
     letters_dir: Path | None = None
     # How often the delivery worker looks for Postfach documents unread too long (they go by post).
     inbox_fallback_check_s: float = Field(default=3600.0, gt=0)
-    secret_key: str = ""
+    secret_key: SecretStr = SecretStr("")
+    # Key ring: the previous secret keys (comma-separated, newest first) after a rotation of
+    # MAILROOM_SECRET_KEY; access codes issued under them are given again on a retry.
+    old_secret_keys: SecretStr = SecretStr("")
 
     max_upload_mb: int = Field(default=50, ge=1)  # per file
     max_request_mb: int = Field(default=100, ge=1)  # all files of one request together
@@ -65,6 +69,9 @@ class Settings(BaseSettings):
     max_item_megapixels: int = Field(default=600, ge=1)  # decoded pixels of all pages of a file
     status_failures_allowed: int = Field(default=10, ge=1)
     status_failure_window_s: int = Field(default=900, ge=1)
+    # Reverse proxies (comma-separated addresses or CIDRs) whose X-Forwarded-For is believed:
+    # the status rate limit counts the client address they forward. Empty: none (the peer).
+    trusted_proxies: str = ""
 
     # Outages: how long a request waits for the event store, views or blob store before 503
     dependency_timeout_s: float = Field(default=3.0, gt=0, le=60)
@@ -75,6 +82,8 @@ class Settings(BaseSettings):
     http_body_idle_timeout_s: float = Field(default=20.0, gt=0)
     http_body_min_rate_bytes_s: int = Field(default=1000, ge=1)
     http_max_pending_connections: int = Field(default=256, ge=1)
+    # Browser origins allowed to call the API cross-origin (comma-separated); empty: no CORS
+    cors_origins: str = ""
 
     # Consumers: attempts at one event before it is recorded as failed and skipped
     consumer_max_attempts: int = Field(default=3, ge=1)
@@ -86,12 +95,18 @@ class Settings(BaseSettings):
 
     blob_gc_grace_hours: float = Field(default=24.0, ge=0)
 
+    # Observability: log lines as JSON (default in production) or text (default otherwise);
+    # workers and the relay serve their own /metrics on this port when it is set.
+    log_format: Literal["json", "text"] | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+
     # Staff sign-in. Without an issuer: local accounts (``mailroom staff add``). With one:
     # OpenID Connect (authorization code + PKCE) against the city's identity provider.
     public_url: str = ""  # how browsers reach the mailroom (for the OIDC redirect URI)
     oidc_issuer: str = ""
     oidc_client_id: str = "mailroom"
-    oidc_client_secret: str = ""
+    oidc_client_secret: SecretStr = SecretStr("")
     oidc_roles_claim: str = "roles"  # e.g. realm_access.roles for Keycloak
     oidc_departments_claim: str = "departments"
     session_hours: float = Field(default=10.0, gt=0, le=24 * 7)
@@ -115,7 +130,41 @@ class Settings(BaseSettings):
     # provider, a realm of its own. Without an issuer the Bürgerkonto pages are switched off.
     citizen_oidc_issuer: str = ""
     citizen_oidc_client_id: str = "mailroom-buergerkonto"
-    citizen_oidc_client_secret: str = ""
+    citizen_oidc_client_secret: SecretStr = SecretStr("")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{part.strip()!r} is no IP address or CIDR") from None
+        return value
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _lower_case_words(cls, value: object) -> object:
+        """``JSON`` is ``json``, ``INFO`` is ``info``; an empty log format is the default."""
+        if not isinstance(value, str):
+            return value
+        return value.strip().lower() or None
+
+    @field_validator("event_store")
+    @classmethod
+    def _check_event_store(cls, value: str) -> str:
+        """Refused without echoing the URL: it may carry the database password."""
+        if value and not value.startswith(("sqlite://", "postgresql://", "postgres://")):
+            raise ValueError("use sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DB")
+        return value
+
+    @field_validator("blob_store")
+    @classmethod
+    def _check_blob_store(cls, value: str) -> str:
+        if value and not value.startswith(("file://", "s3://")):
+            raise ValueError("use file:///PATH or s3://BUCKET")
+        return value
 
     @field_validator("bus")
     @classmethod
@@ -123,11 +172,14 @@ class Settings(BaseSettings):
         """``EMBEDDED`` is ``embedded``, ``KAFKA://host:9092`` is ``kafka://host:9092``."""
         value = value.strip()
         scheme, sep, rest = value.partition("://")
-        return f"{scheme.lower()}{sep}{rest}" if sep else value.lower()
+        value = f"{scheme.lower()}{sep}{rest}" if sep else value.lower()
+        if value != "embedded" and not (value.startswith("kafka://") and rest.strip(",")):
+            raise ValueError("use embedded or kafka://HOST:PORT[,HOST:PORT]")
+        return value
 
     @model_validator(mode="after")
     def _refuse_missing_secret_in_production(self) -> Settings:
-        if self.environment == "production" and len(self.secret_key) < 32:
+        if self.environment == "production" and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("MAILROOM_SECRET_KEY must be set (>= 32 characters) in production")
         return self
 
@@ -148,6 +200,15 @@ class Settings(BaseSettings):
             if self.smtp_user and self.smtp_tls == "none":
                 raise ValueError("MAILROOM_SMTP_TLS=none would send the SMTP password unencrypted")
         return self
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def trusted_proxy_networks(self) -> list[IPv4Network | IPv6Network]:
+        parts = (p.strip() for p in self.trusted_proxies.split(","))
+        return [ip_network(p, strict=False) for p in parts if p]
 
     @property
     def notify_status_base_url(self) -> str:
@@ -190,10 +251,15 @@ class Settings(BaseSettings):
     def letter_templates(self) -> Path:
         return self.letters_dir or self.city_catalog.parent / "letters"
 
+    def old_secrets(self) -> list[bytes]:
+        """The previous server secrets (MAILROOM_OLD_SECRET_KEYS), newest first."""
+        keys = self.old_secret_keys.get_secret_value().split(",")
+        return [key.strip().encode() for key in keys if key.strip()]
+
     def secret(self) -> bytes:
         """The server secret; in development it is created once under data_dir."""
-        if self.secret_key:
-            return self.secret_key.encode()
+        if self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
         path = self.data_dir / "secret.key"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)

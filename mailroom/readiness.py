@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import shutil
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,12 +35,19 @@ class ReadinessReport:
 
     @property
     def ready(self) -> bool:
-        healthy = all(state == OK for state in self.checks.values())
-        return healthy and not any(c.state == STALLED for c in self.consumers)
+        """This process can take requests: every dependency answers. A stalled consumer does
+        not make it unready — taking API processes out of the load balancer would stop the
+        intake too and mend nothing — it makes the mailroom "degraded" (and /metrics says so)."""
+        return all(state == OK for state in self.checks.values())
+
+    @property
+    def degraded(self) -> bool:
+        return any(c.state == STALLED for c in self.consumers)
 
     def as_json(self) -> dict[str, object]:
+        status = "not_ready" if not self.ready else "degraded" if self.degraded else "ready"
         return {
-            "status": "ready" if self.ready else "not_ready",
+            "status": status,
             "checks": self.checks,
             "consumers": [
                 {
@@ -66,6 +74,56 @@ def disk_check(path: Path, min_free_bytes: int) -> Callable[[], None]:
 
 class _DiskFullError(Exception):
     pass
+
+
+class _UnreachableError(Exception):
+    pass
+
+
+class KafkaCheck:
+    """A check that the broker answers a metadata request within ``timeout_s``.
+
+    One client per process, made on first use and again after a failure; a probe still
+    hanging from an earlier report counts as "unreachable" rather than queueing behind it."""
+
+    def __init__(self, bootstrap: list[str], timeout_s: float) -> None:
+        self.bootstrap = bootstrap
+        self.timeout_ms = max(300, int(timeout_s * 700))  # an answer before the report times out
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        if not self._lock.acquire(blocking=False):
+            raise _UnreachableError
+        try:
+            if self._client is None:
+                from kafka import KafkaConsumer
+
+                self._client = KafkaConsumer(
+                    bootstrap_servers=self.bootstrap,
+                    client_id="mailroom-readiness",
+                    enable_auto_commit=False,
+                    bootstrap_timeout_ms=self.timeout_ms,
+                    request_timeout_ms=self.timeout_ms + 1000,
+                )  # which bootstraps: the first probe
+            else:
+                self._client.bootstrap(timeout_ms=self.timeout_ms, refresh=True)
+        except Exception as exc:
+            self._drop_client()
+            raise _UnreachableError from exc
+        finally:
+            self._lock.release()
+
+    def _drop_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # a broken client may fail to close; it is dropped anyway
+                log.debug("closing the readiness client failed", exc_info=True)
+
+    def close(self) -> None:
+        self._drop_client()
 
 
 class Readiness:
@@ -96,6 +154,9 @@ class Readiness:
             return TIMEOUT
         except _DiskFullError:
             return FULL
+        except _UnreachableError:
+            log.warning("readiness: %s does not answer", name)
+            return UNREACHABLE
         except Exception as exc:
             outage = outage_of(exc)
             log.warning("readiness: %s: %s", name, exc)
@@ -106,3 +167,7 @@ class Readiness:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        for check in self.checks.values():
+            closer = getattr(check, "close", None)
+            if closer is not None:
+                closer()

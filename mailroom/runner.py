@@ -31,12 +31,20 @@ class ConsumerStalledError(RuntimeError):
 
 
 class _Follower:
-    def __init__(self, app: MailroomApp, consumer: Consumer, delivery: Delivery) -> None:
+    def __init__(
+        self,
+        app: MailroomApp,
+        consumer: Consumer,
+        delivery: Delivery,
+        reached: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.consumer = consumer
         self.delivery = delivery
         self.position: int | None = None  # read on the first step (the store may be away now)
         self.wake = threading.Event()
+        # Where the follower got to, shared with the runner (consumer lag, ``mailroom.lag``).
+        self.reached = {} if reached is None else reached
 
     def step(self) -> tuple[int, float | None, bool]:
         """Process what is new in the log: (notifications handled, pause before the
@@ -51,7 +59,8 @@ class _Follower:
             )
             if not verdict.done:
                 return handled, verdict.wait_s, verdict.stalled
-            self.position = notification.id
+            self.position = self.reached[self.consumer.name] = notification.id
+        self.reached[self.consumer.name] = self.position
         return len(notifications), None, False
 
     def loop(self, stop: threading.Event) -> None:
@@ -87,6 +96,8 @@ class EmbeddedRunner:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._followers: list[_Follower] = []
+        # Consumer name -> the notification its follower has processed up to (this process).
+        self.positions: dict[str, int] = {}
 
     def start(self) -> None:
         self._stop.clear()
@@ -142,7 +153,9 @@ class EmbeddedRunner:
 
     def _new_followers(self) -> list[_Follower]:
         return [
-            _Follower(self.app, consumer, Delivery(consumer, self.policy, self.health))
+            _Follower(
+                self.app, consumer, Delivery(consumer, self.policy, self.health), self.positions
+            )
             for consumer in self.consumers
         ]
 

@@ -319,6 +319,8 @@ CITIZEN_FILE_PROBLEMS = {
     "too_many_pages": "Das Dokument hat zu viele Seiten (höchstens {max_pages}).",
     "image_too_large": "Das Bild ist zu groß. Bitte verkleinern Sie es oder senden Sie ein PDF.",
     "image_too_small": "Das Bild ist zu klein, um es zu lesen.",
+    "trailing_data": "Hinter dem Ende der Datei sind weitere Daten versteckt (zum Beispiel ein "
+    "Archiv oder eine Webseite). Bitte speichern oder scannen Sie das Dokument neu.",
 }
 CITIZEN_FILE_DAMAGED = "Die Datei ist beschädigt oder lässt sich nicht öffnen."
 CITIZEN_FILE_NOT_STORED = "Es wurde nichts gespeichert. Bitte wählen Sie eine andere Datei."

@@ -6,10 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from mailroom.api.body_limit import BodySizeLimit
+from mailroom.api.docs import install_docs
 from mailroom.api.errors import install_error_handlers
+from mailroom.api.observability import install_observability
+from mailroom.api.openapi import install_openapi
 from mailroom.api.routes import catalog, operations, scans, status, submissions
+from mailroom.api.security_headers import SecurityHeaders
 from mailroom.bootstrap import Mailroom, build
 from mailroom.config import Settings
 from mailroom.web import mount_web
@@ -35,9 +40,12 @@ def create_app(mailroom: Mailroom | None = None, settings: Settings | None = Non
         summary="Digital mailroom of " + mailroom.catalog.city.name,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs, with assets from this server
+        redoc_url=None,
     )
     app.state.mailroom = mailroom
     install_error_handlers(app)
+    install_openapi(app)
     api = APIRouter(prefix="/api/v1")
     api.include_router(submissions.router)
     api.include_router(scans.router)
@@ -45,8 +53,20 @@ def create_app(mailroom: Mailroom | None = None, settings: Settings | None = Non
     app.include_router(api)
     app.include_router(catalog.router)
     app.include_router(operations.router)
+    install_docs(app)
     mount_web(app, mailroom)
     settings = mailroom.settings
     max_body = (settings.max_request_mb + 1) * 2**20  # the files plus the form around them
     app.add_middleware(BodySizeLimit, max_bytes=max_body)
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Access-Code"],
+            expose_headers=["Retry-After", "X-Request-ID"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders, hsts=settings.environment == "production")
+    install_observability(app, mailroom)  # outermost: request id and latency of every answer
     return app

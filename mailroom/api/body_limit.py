@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mailroom.api.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 
 class BodyTooLargeError(Exception):
@@ -24,7 +25,7 @@ class BodySizeLimit:
         headers = dict(scope.get("headers", []))
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, send)
             return
         received = 0
         started = False
@@ -47,21 +48,19 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLargeError:
             if not started:
-                await self._refuse(send)
+                await self._refuse(scope, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
         limit_mb = self.max_bytes // (1024 * 1024)
-        body: dict[str, Any] = {
-            "error": "request_too_large",
-            "message": f"request body is larger than the limit of {limit_mb} MB",
-        }
+        detail = f"request body is larger than the limit of {limit_mb} MB"
+        body = problem_body(413, "request_too_large", detail, scope["path"])
         payload = json.dumps(body).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                     (b"content-length", str(len(payload)).encode()),
                 ],
             }

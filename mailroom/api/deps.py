@@ -7,12 +7,20 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from aggregates import ids
+from aggregates.portal_client import PortalClient
 from aggregates.station import ScanningStation, hash_token
+from mailroom.api.client_address import client_address
 from mailroom.bootstrap import Mailroom
+from mailroom.services.portal_clients import PortalClientRefusedError
 
 
 class NotAuthenticatedError(Exception):
-    pass
+    """401; ``code`` (the ``reason`` of the answer): missing_credentials,
+    invalid_credentials or revoked_credentials."""
+
+    def __init__(self, detail: str, code: str = "not_authenticated") -> None:
+        super().__init__(detail)
+        self.code = code
 
 
 def get_mailroom(request: Request) -> Mailroom:
@@ -39,5 +47,27 @@ def get_station(
 StationDep = Annotated[ScanningStation, Depends(get_station)]
 
 
+def get_portal_client(
+    mailroom: MailroomDep, authorization: Annotated[str | None, Header()] = None
+) -> PortalClient:
+    """The portal client whose key is the bearer token (``mailroom portal-client add``)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer":
+        token = ""
+    try:
+        return mailroom.services.portal_clients.authenticate(token)
+    except PortalClientRefusedError as exc:
+        raise NotAuthenticatedError(str(exc), exc.code) from None
+
+
+PortalClientDep = Annotated[PortalClient, Depends(get_portal_client)]
+
+
 def client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address: the peer, or the one forwarded by a trusted proxy."""
+    mailroom: Mailroom = request.app.state.mailroom
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("X-Forwarded-For"),
+        mailroom.settings.trusted_proxy_networks,
+    )

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from aggregates.values import Applicant, Submission
+
+
+def _in_utc(value: datetime) -> datetime:
+    """Answers carry the offset: a naive datetime (what events store) is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[
+    datetime,
+    AfterValidator(_in_utc),
+    Field(description="RFC 3339 timestamp in UTC, e.g. 2026-12-01T09:30:00Z"),
+]
 
 
 class ApplicantIn(BaseModel):
@@ -63,7 +76,7 @@ class ServiceOut(BaseModel):
 
 
 class TimelineEntryOut(BaseModel):
-    at: datetime
+    at: UtcDateTime
     status: str
     text: str
 
@@ -75,10 +88,37 @@ class StatusOut(BaseModel):
     department: DepartmentOut | None
     case_reference: str | None
     subject: str | None
-    received_at: datetime
+    received_at: UtcDateTime
     timeline: list[TimelineEntryOut]
 
 
-class ErrorOut(BaseModel):
-    error: str
-    message: str
+class ProblemOut(BaseModel):
+    """An RFC 9457 problem (``application/problem+json``), see docs/http-edges.md."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str = Field(description="URI of the problem type: /problems/<error>")
+    title: str = Field(description="Short summary, the same for every problem of this type")
+    status: int = Field(description="The HTTP status code")
+    detail: str = Field(description="This occurrence, in words")
+    instance: str = Field(description="The request path")
+    error: str = Field(description="The problem code (the last segment of type)")
+    message: str = Field(description="The same as detail (kept for older clients)")
+    dependency: str | None = Field(
+        default=None, description="503/507: the store that is unavailable or full"
+    )
+    field: str | None = Field(default=None, description="The field at fault, if one")
+
+
+class ProblemDetailOut(BaseModel):
+    field: str = Field(description="Dotted path of the field, e.g. metadata.applicant.email")
+    problem: str
+
+
+class ValidationProblemOut(ProblemOut):
+    model_config = ConfigDict(title="ValidationProblem")
+
+    details: list[ProblemDetailOut] = Field(default_factory=list)
+
+
+ErrorOut = ProblemOut  # the name the routes use

@@ -103,4 +103,8 @@ def uvicorn_options() -> dict[str, Any]:
         "http": "mailroom.api.server:GuardedHttpToolsProtocol",
         "timeout_keep_alive": 5,
         "backlog": 2048,
+        # request.client is the peer: X-Forwarded-For is read (from MAILROOM_TRUSTED_PROXIES
+        # only) by mailroom.api.client_address, not by uvicorn (which trusts 127.0.0.1).
+        "proxy_headers": False,
+        "server_header": False,  # no banner naming the server software
     }

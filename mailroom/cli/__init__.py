@@ -8,6 +8,7 @@ from mailroom.cli import (  # noqa: F401
     letters,
     notifications,
     ocr,
+    portal_clients,
     printing,
     routing,
     scan,

@@ -35,8 +35,10 @@ def serve(
     """Start the mailroom: API, web pages and (embedded mode) the in-process runner."""
     from mailroom.api.app import create_app
     from mailroom.api.server import raise_open_file_limit, uvicorn_options
+    from mailroom.logs import configure_logging, logging_config
 
     settings = Settings()
+    configure_logging(settings)
     if workers > 1 and settings.bus == "embedded":
         typer.echo(
             "error: --workers > 1 needs MAILROOM_BUS=kafka://... (the embedded runner "
@@ -60,6 +62,10 @@ def serve(
         typer.echo("  No scanning station is registered yet. Register one with:")
         typer.echo("      mailroom station add 'Poststelle Rathaus'")
         typer.echo(f"  and upload with: mailroom scan --server {base} --token TOKEN FILES...")
+    if not mailroom.services.portal_clients.any_registered():
+        typer.echo("  No portal client may submit requests yet. Register one with:")
+        typer.echo("      mailroom portal-client add 'Bürgerportal'")
+        typer.echo(f"  and send its key: curl -H 'Authorization: Bearer KEY' {base}/api/v1/...")
     raise_open_file_limit()
     if workers > 1:
         mailroom.stop()  # each worker process composes its own
@@ -69,11 +75,19 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            log_level="warning",
+            log_level=settings.log_level,
+            log_config=logging_config(settings),  # JSON or text, also in the worker processes
             **uvicorn_options(),
         )
     else:
-        uvicorn.run(api, host=host, port=port, log_level="info", **uvicorn_options())
+        uvicorn.run(
+            api,
+            host=host,
+            port=port,
+            log_level=settings.log_level,
+            log_config=logging_config(settings),
+            **uvicorn_options(),
+        )
 
 
 @contextmanager

@@ -26,9 +26,15 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    """Logging (JSON in production, see mailroom.logs) and, with MAILROOM_METRICS_PORT,
+    this process's Prometheus counters on that port."""
+    from mailroom.config import Settings
+    from mailroom.logs import configure_logging
+    from mailroom.metrics import serve_process_metrics
+
+    settings = Settings()
+    configure_logging(settings)
+    serve_process_metrics(settings.metrics_port)
 
 
 @app.command()
@@ -39,19 +45,27 @@ def relay() -> None:
     from mailroom.bootstrap import build_app
     from mailroom.config import Settings
     from mailroom.relay import OutboxRelay
+    from mailroom.relay_lock import relay_lock
 
     _configure_logging()
     settings = Settings()
     stop = _stop_on_signals()
     mailroom_app = build_app(settings)
     try:
-        OutboxRelay(
-            mailroom_app,
-            lambda: make_producer(settings),
-            settings.kafka_topic_prefix,
-            event_contract(settings),
-            ensure_topic=lambda topic: ensure_topics(settings, [topic]),
-        ).run(stop)
+        # One relay per event store: a second one waits here (mailroom.relay_lock); the
+        # relay is built only once the lock is ours, so it starts at the current position.
+        with relay_lock(settings.event_store_url, stop) as lost:
+            if lost is None:
+                return
+            OutboxRelay(
+                mailroom_app,
+                lambda: make_producer(settings),
+                settings.kafka_topic_prefix,
+                event_contract(settings),
+                ensure_topic=lambda topic: ensure_topics(settings, [topic]),
+            ).run(stop)
+        if lost.is_set():
+            raise typer.Exit(1)
     finally:
         mailroom_app.close()
 
@@ -130,6 +144,13 @@ def _run_consumer(mailroom: Mailroom, consumer: Consumer, stop: threading.Event)
         for duty in duties:
             duty.start()
         KafkaWorker(consumer, mailroom.app, kafka, topics, delivery).run(stop)
-    except Exception:
-        log.exception("worker %s stopped by an error", consumer.name)
-        raise
+    except Exception as exc:
+        from mailroom.cli.failures import unreachable_line
+
+        line = unreachable_line(exc)  # an unreachable broker or store: one line, no traceback
+        if line:
+            log.error("worker %s stopped: %s", consumer.name, line.removeprefix("error: "))
+        else:
+            log.exception("worker %s stopped by an error", consumer.name)
+        # The thread ends here (no second traceback from threading's hook); the process sees
+        # it and exits non-zero, so it gets restarted.

@@ -26,6 +26,7 @@ from eventsourcing.persistence import Tracking
 from mailroom.application import ConcurrentWriteError
 from mailroom.consumers.base import Consumer, Failure
 from mailroom.consumers.health import IN_PROGRESS, RETRYING, STALLED, WAITING, HealthStore
+from mailroom.logs import annotate, log_context
 from mailroom.outages import outage_of
 
 log = logging.getLogger(__name__)
@@ -62,11 +63,17 @@ class Delivery:
         self._outages: dict[str, int] = {}  # source -> consecutive outage failures
 
     def attempt(self, load: Callable[[], Any], tracking: Tracking) -> Verdict:
-        """Process the event ``load()`` returns, at ``tracking``, once."""
+        """Process the event ``load()`` returns, at ``tracking``, once. Lines logged
+        meanwhile name the consumer and the item (``mailroom.logs``)."""
+        with log_context(consumer=self.name):
+            return self._attempt(load, tracking)
+
+    def _attempt(self, load: Callable[[], Any], tracking: Tracking) -> Verdict:
         source, position = tracking.application_name, tracking.notification_id
         event = None
         try:
             event = load()
+            annotate(**_ids_of(event))
             if self.consumer.persist_attempts(event):
                 attempts = self._begin(source, position)
                 if attempts > self.policy.max_attempts:
@@ -190,6 +197,13 @@ class Delivery:
         self._outages.pop(source, None)
         if self._failing.pop(source, None) is not None:
             self.health.clear(self.name, source)
+
+
+def _ids_of(event: Any) -> dict[str, object]:
+    """The item an event is about, when it is a mail item's (others: the consumer adds)."""
+    if type(event).__qualname__.startswith("MailItem."):
+        return {"item_id": event.originator_id, "reference": getattr(event, "reference", None)}
+    return {}
 
 
 def _one_line(exc: BaseException) -> str:

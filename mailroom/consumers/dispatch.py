@@ -29,6 +29,7 @@ from aggregates.values import Channel
 from mailroom.application import MailroomApp
 from mailroom.auth.principal import system_principal
 from mailroom.consumers.base import EventRecordingConsumer, Failure
+from mailroom.logs import annotate
 from mailroom.services import ServiceError
 from mailroom.services.letter_data import Author, german_date
 from mailroom.services.letters import LetterService
@@ -62,11 +63,13 @@ class DispatchConsumer(EventRecordingConsumer):
             document = self.app.find_document(event.originator_id)
             if document is None or document.state is not DocumentState.APPROVED:
                 return self.save(own)  # rendered before (a repeated event)
+            annotate(reference=document.case_reference)
             self._render_and_deliver(document)
             return self.save(own, document)
         case = self.app.find_case(event.originator_id)
         if case is None:
             return self.save(own)
+        annotate(reference=case.reference, item_id=case.first_item_id)
         if isinstance(event, Case.InformationRequested):
             letter = self._information_request(case, event)
         else:

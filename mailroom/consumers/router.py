@@ -24,7 +24,9 @@ from aggregates.reference import InvalidReferenceError, Reference
 from aggregates.values import Channel, RoutingCandidate
 from mailroom.application import MailroomApp
 from mailroom.consumers.base import EventRecordingConsumer, Failure
+from mailroom.consumers.decision_log import ATTACHED, ROUTED, TRIAGED, DecisionNote
 from mailroom.consumers.routing_model import RouterFromEvents
+from mailroom.logs import annotate
 from projections.case_directory import CaseDirectoryProjection
 from routing import Catalog, Decision, Letter, route_submission
 from routing.sender import letter_sender, letter_subject
@@ -49,12 +51,22 @@ class RouterConsumer(EventRecordingConsumer):
         self.cases = cases
         self.clock = clock
         self.model = RouterFromEvents(app, catalog)
+        self._decision: DecisionNote | None = None  # logged once its save succeeded
+
+    def save(self, tracking: Tracking, *aggregates: Any) -> bool:
+        decision, self._decision = self._decision, None
+        saved = super().save(tracking, *aggregates)
+        if saved and decision is not None:
+            decision.write()
+        return saved
 
     def process(self, event: Any, tracking: Tracking) -> bool:
+        self._decision = None
         own = self.own_tracking(tracking)
         if own is None:
             return False
         item = self.app.get_item(event.originator_id)
+        annotate(item_id=item.id, reference=item.reference)
         if item.status is not ItemStatus.RECEIVED or item.case_id is not None:
             return False  # decided before (a repeated event)
         if item.channel == Channel.PORTAL and item.submission is not None:
@@ -67,6 +79,9 @@ class RouterConsumer(EventRecordingConsumer):
             codes += [f.code for f in item.extraction_failures.values()]
             item.send_to_triage(
                 TriageReason.RESCAN, candidates=[], warnings=[], detail=", ".join(codes)
+            )
+            self._decision = DecisionNote(
+                TRIAGED, reason=TriageReason.RESCAN, detail=", ".join(codes)
             )
             return self.save(own, item)
         by_code = self._case_by_code(item)
@@ -97,17 +112,25 @@ class RouterConsumer(EventRecordingConsumer):
             case.receive_information(item.id, f"system:{self.name}", self.clock())
         item.route(case.department_id, method, confidence, explanation)
         item.attach_to_case(case.id, case.reference)
+        self._decision = DecisionNote(
+            ATTACHED, method, case.department_id, confidence, case_reference=case.reference
+        )
         return [item, case]
 
     def record_failure(self, event: Any, tracking: Tracking, failure: Failure) -> bool:
         """Routing kept failing for this item: it goes to triage to be placed by hand."""
+        self._decision = None
         own = self.own_tracking(tracking)
         if own is None:
             return True
         item = self.app.get_item(event.originator_id)
+        annotate(item_id=item.id, reference=item.reference)
         if item.status is ItemStatus.RECEIVED and item.case_id is None:
             item.send_to_triage(
                 TriageReason.ROUTING_FAILED, candidates=[], warnings=[], detail=failure.detail
+            )
+            self._decision = DecisionNote(
+                TRIAGED, reason=TriageReason.ROUTING_FAILED, detail=failure.code
             )
             self.save(own, item)
         else:
@@ -131,10 +154,20 @@ class RouterConsumer(EventRecordingConsumer):
                 warnings=list(decision.warnings),
                 misdirected=decision.misdirected,
             )
+            self._decision = DecisionNote(
+                TRIAGED,
+                method,
+                reason=_triage_code(decision),
+                detail=decision.reason,
+                candidates=[f"{c.department}:{c.confidence:.2f}" for c in decision.candidates],
+            )
             return [item]
         item.route(decision.department, method, decision.confidence, explanation)
         case = self._open_case(item, decision.department, decision.service)
         item.attach_to_case(case.id, case.reference)
+        self._decision = DecisionNote(
+            ROUTED, method, decision.department, decision.confidence, case_reference=case.reference
+        )
         return [item, case]
 
     def _open_case(self, item: MailItem, department_id: str, service: str | None = None) -> Case:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from aggregates.safe_text import strip_forbidden
 from aggregates.values import PageText, QualityIssue
 from mailroom.application import MailroomApp
 from mailroom.consumers.base import EventRecordingConsumer, Failure
+from mailroom.logs import annotate
+from mailroom.metrics import OCR_PAGE_SECONDS
 from mailroom.ports import BlobNotFoundError, BlobStore
 from ocr import OcrEngine, OcrError, OcrResult
 
@@ -103,17 +106,22 @@ class TextExtractionConsumer(EventRecordingConsumer):
         if own is None or not self._takes(event):
             return False
         item = self.app.get_item(event.originator_id)
+        annotate(item_id=item.id, reference=item.reference)
         unread = _unread(item)
         if not unread:
             return False  # read before (e.g. an event published twice)
         for blob_key in unread:
             searchable = self.scratch() / f"searchable-{uuid.uuid4().hex}.pdf"
             try:
+                started = time.perf_counter()
                 result = self._read(blob_key, searchable)
+                _observe(result, time.perf_counter() - started)
                 self._record(item, blob_key, result)
             except BlobNotFoundError:
+                log.warning("document %s is missing from the blob store", blob_key)
                 item.record_extraction_failure(blob_key, "blob_missing", blob_key)
             except OcrError as exc:
+                log.info("document %s could not be read: %s", blob_key, exc.code)
                 item.record_extraction_failure(blob_key, exc.code, exc.reason)
             finally:
                 searchable.unlink(missing_ok=True)
@@ -134,6 +142,7 @@ class TextExtractionConsumer(EventRecordingConsumer):
         if own is None:
             return True
         item = self.app.get_item(event.originator_id)
+        annotate(item_id=item.id, reference=item.reference)
         for blob_key in _unread(item):
             item.record_extraction_failure(blob_key, PROCESSING_FAILED, failure.detail)
         self.save(own, item)
@@ -162,6 +171,18 @@ class TextExtractionConsumer(EventRecordingConsumer):
             # QR codes (our letters carry their case reference): the router attaches by them
             codes=list(dict.fromkeys(c for p in result.pages for c in p.codes)),
         )
+
+
+def _observe(result: OcrResult, seconds: float) -> None:
+    for page in result.pages:  # the document's time shared by its pages
+        OCR_PAGE_SECONDS.labels(page.method).observe(seconds / len(result.pages))
+    log.info(
+        "document read: %s page(s) by %s in %.2f s",
+        len(result.pages),
+        result.method,
+        seconds,
+        extra={"pages": len(result.pages), "method": result.method, "seconds": round(seconds, 3)},
+    )
 
 
 def _unread(item: MailItem) -> list[str]:

@@ -31,6 +31,7 @@ from mailroom.intake.inspection_errors import (
     UnsupportedFileTypeError,
 )
 from mailroom.intake.pdf_inspection import inspect_pdf
+from mailroom.intake.trailing_data import TrailingDataError, check_trailing_data
 
 __all__ = [
     "DamagedFileError",
@@ -44,6 +45,7 @@ __all__ = [
     "PdfTooComplexError",
     "RejectedFileError",
     "TooManyPagesError",
+    "TrailingDataError",
     "UnsupportedFileTypeError",
     "UploadLimits",
     "inspect_file",
@@ -222,6 +224,7 @@ def inspect_file(
         pages, content_flags = inspect_jpeg(content, limits, filename)
     else:
         pages, content_flags = inspect_tiff(content, limits, filename)
+    check_trailing_data(content, media_type, filename, pdf_offset)  # polyglots
     flags += content_flags
     claimed = _extension_type(filename)
     if claimed is not None and claimed != media_type:

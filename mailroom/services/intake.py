@@ -21,9 +21,10 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from aggregates import ids
-from aggregates.access_code import derive_access_code, hash_access_code
+from aggregates.access_code import AccessCodeKeys, hash_access_code
 from aggregates.case import Case
 from aggregates.mail_item import MailItem
+from aggregates.portal_client import PortalClient
 from aggregates.reference import Reference
 from aggregates.reference_index import ReferenceIndex
 from aggregates.safe_text import safe_filename
@@ -32,6 +33,7 @@ from aggregates.values import Applicant, Channel, Document, Submission
 from mailroom.application import MailroomApp
 from mailroom.intake.clean_text import clean_field, clean_submission
 from mailroom.intake.inspection import InspectedFile, UploadLimits, inspect_file
+from mailroom.metrics import observed_intake
 from mailroom.ports import BlobRef, BlobStore, blob_ref_for, file_ref_for
 from routing.catalog import Catalog
 
@@ -52,6 +54,11 @@ class NoFilesError(IntakeError):
 
 class TooManyFilesError(IntakeError):
     pass
+
+
+class AccessCodeUnavailableError(IntakeError):
+    """A retry of an item whose access code came from a key no longer in the key ring
+    (MAILROOM_OLD_SECRET_KEYS): its code cannot be given again."""
 
 
 class AnswerRefusedError(IntakeError):
@@ -110,7 +117,7 @@ class IntakeService:
         catalog: Catalog,
         limits: UploadLimits,
         max_files: int,
-        secret: bytes,
+        codes: AccessCodeKeys,
         clock: Callable[[], datetime],
     ) -> None:
         self.app = app
@@ -118,18 +125,29 @@ class IntakeService:
         self.catalog = catalog
         self.limits = limits
         self.max_files = max_files
-        self.secret = secret
+        self.codes = codes
         self.clock = clock
 
+    @observed_intake("portal")  # counted, and logged as "item received"
     def submit(
-        self, submission: Submission, files: Sequence[Upload], idempotency_key: str | None
+        self,
+        submission: Submission,
+        files: Sequence[Upload],
+        idempotency_key: str | None,
+        client: PortalClient | None = None,
     ) -> Receipt:
+        """A portal submission. An Idempotency-Key is scoped to the ``client`` that sends
+        it (None: the mailroom's own callers, e.g. the web pages and the CLI): the same key
+        from two clients is two requests; from one client with the same content it is the
+        same request (the original receipt), with other content a conflict."""
         submission = clean_submission(submission)  # raises InvalidTextError naming the field
         self.catalog.service(submission.service_key)  # raises UnknownServiceError
         files = _with_safe_names(files)
         inspected = self._inspect(files)
         fingerprint = _fingerprint(asdict(submission), files)
         key = idempotency_key or uuid.uuid4().hex
+        if client is not None:
+            key = f"client:{client.idempotency_scope}:{key}"
         return self._receive(
             Channel.PORTAL,
             key,
@@ -140,6 +158,7 @@ class IntakeService:
             may_exist=idempotency_key is not None,
         )
 
+    @observed_intake("scan")  # counted, and logged as "item received"
     def scan(
         self, station: ScanningStation, files: Sequence[Upload], idempotency_key: str | None
     ) -> Receipt:
@@ -154,6 +173,7 @@ class IntakeService:
             Channel.SCAN, key, files, inspected, fingerprint, station_id=station.id
         )
 
+    @observed_intake("answer")  # counted, and logged as "item received"
     def answer(
         self,
         case_id: UUID,
@@ -197,9 +217,7 @@ class IntakeService:
                 reference=reference,
                 received_at=received_at,
                 documents=documents,
-                access_code_hash=hash_access_code(
-                    reference, derive_access_code(self.secret, item_id)
-                ),
+                access_code_hash=hash_access_code(reference, self.codes.issue(item_id)),
                 request_fingerprint=fingerprint,
                 submission=Submission(
                     service_key=case.service_key or "",
@@ -267,7 +285,7 @@ class IntakeService:
         if may_exist and (existing := self.app.find_item(item_id)) is not None:
             return self._replay(existing, fingerprint)  # before storing anything
         documents = self._documents(files, inspected)
-        code = derive_access_code(self.secret, item_id)
+        code = self.codes.issue(item_id)
         received_at = self.clock()
         for _attempt in range(5):
             reference = str(
@@ -323,7 +341,13 @@ class IntakeService:
             raise IdempotencyConflictError(
                 "Idempotency-Key was already used for a different request"
             )
-        code = derive_access_code(self.secret, item.id)
+        # The code it was given: after a rotation of the secret that is an older key's.
+        code = self.codes.original(item.id, item.reference, item.access_code_hash)
+        if code is None:
+            raise AccessCodeUnavailableError(
+                f"{item.reference} was accepted already, but its access code was issued under a"
+                " secret key that is no longer configured (MAILROOM_OLD_SECRET_KEYS)"
+            )
         return Receipt(item.id, item.reference, code, created=False)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-from aggregates.access_code import derive_access_code
+from aggregates.access_code import AccessCodeKeys
 from aggregates.case import Case
 from aggregates.citizen_account import CitizenAccount
 from aggregates.deadlines import WorkingCalendar
@@ -91,7 +91,7 @@ class LetterService:
         outgoing: OutgoingProjection,
         directory: CaseDirectoryProjection,
         calendar: WorkingCalendar,
-        secret: bytes,
+        codes: AccessCodeKeys,
         public_url: str,
         clock: Callable[[], datetime],
     ) -> None:
@@ -102,7 +102,7 @@ class LetterService:
         self.outgoing = outgoing
         self.directory = directory
         self.calendar = calendar
-        self.secret = secret
+        self.codes = codes
         self.public_url = public_url.rstrip("/")
         self.clock = clock
 
@@ -151,8 +151,10 @@ class LetterService:
             "answer_url": f"{self.public_url}/status" if self.public_url else "/status",
             "received_on": german_date(received) if received else "",
         }
-        if item is not None:
-            known["access_code"] = derive_access_code(self.secret, item.id)
+        if item is not None:  # the code it was given, also when the secret was rotated since
+            code = self.codes.original(item.id, item.reference, item.access_code_hash)
+            if code is not None:
+                known["access_code"] = code
         if case.processing_days:
             due = self.calendar.add_working_days(case.opened_at.date(), case.processing_days)
             known["expected_by"] = german_date(due)

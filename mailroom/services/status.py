@@ -1,15 +1,12 @@
-"""The citizen's status check: reference + access code, with guessing rate-limited."""
+"""The citizen's status check: reference + access code, with guessing rate-limited
+(per client address and per reference, in the database: ``status_limit``)."""
 
 from __future__ import annotations
-
-import threading
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
 
 from aggregates.access_code import access_code_matches
 from aggregates.reference import InvalidReferenceError, Reference
 from mailroom.application import MailroomApp
+from mailroom.services.status_limit import StatusFailureLimit
 from projections.status import StatusProjection, StatusRecord, TimelineEntry, received_text
 
 
@@ -23,41 +20,13 @@ class TooManyAttemptsError(Exception):
         self.retry_after_s = retry_after_s
 
 
-class FailureRateLimiter:
-    """Counts failed attempts per client in a sliding window (per process)."""
-
-    def __init__(self, allowed: int, window_s: float, clock: Callable[[], float] = time.monotonic):
-        self.allowed = allowed
-        self.window_s = window_s
-        self.clock = clock
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def check(self, client: str) -> None:
-        with self._lock:
-            failures = self._prune(client)
-            if len(failures) >= self.allowed:
-                raise TooManyAttemptsError(int(failures[0] + self.window_s - self.clock()) + 1)
-
-    def record_failure(self, client: str) -> None:
-        with self._lock:
-            self._prune(client).append(self.clock())
-
-    def _prune(self, client: str) -> deque[float]:
-        failures = self._failures[client]
-        horizon = self.clock() - self.window_s
-        while failures and failures[0] < horizon:
-            failures.popleft()
-        return failures
-
-
 class StatusService:
     def __init__(
         self,
         projection: StatusProjection,
         app: MailroomApp,
         reference_prefix: str,
-        limiter: FailureRateLimiter,
+        limiter: StatusFailureLimit,
     ) -> None:
         self.projection = projection
         self.app = app
@@ -65,18 +34,28 @@ class StatusService:
         self.limiter = limiter
 
     def lookup(self, reference: str, access_code: str, client: str) -> StatusRecord:
-        self.limiter.check(client)
-        record = self._find(reference, access_code)
+        """The request's status; StatusNotFoundError for an unknown reference or a wrong
+        code (indistinguishable), TooManyAttemptsError when ``client`` (its address) or the
+        reference is over the failure limit (the rule: ``status_limit``)."""
+        canonical = self._canonical(reference)
+        standing = self.limiter.standing(client, canonical)
+        if standing.refused_for_s is not None:
+            raise TooManyAttemptsError(standing.refused_for_s)
+        record = self._find(canonical, access_code) if canonical else None
         if record is None:
-            self.limiter.record_failure(client)
+            self.limiter.record_failure(client, canonical)
+            if standing.guarded:
+                raise TooManyAttemptsError(self.limiter.standing(client, canonical).wait_s)
             raise StatusNotFoundError(reference)
         return record
 
-    def _find(self, reference: str, access_code: str) -> StatusRecord | None:
+    def _canonical(self, reference: str) -> str | None:
         try:
-            canonical = str(Reference.parse(reference, self.reference_prefix))
+            return str(Reference.parse(reference, self.reference_prefix))
         except InvalidReferenceError:
             return None
+
+    def _find(self, canonical: str, access_code: str) -> StatusRecord | None:
         record = self.projection.find(canonical) or self._from_event_store(canonical)
         if record is None or not access_code_matches(
             canonical, access_code, record.access_code_hash

@@ -1,4 +1,4 @@
-"""German HTML error pages for the web pages; the JSON API keeps its JSON answers.
+"""German HTML error pages for the web pages; the JSON API keeps its problem+json answers.
 
 :func:`install_web_error_handlers` runs after ``mailroom.api.errors.install_error_handlers``:
 it wraps each handler already registered so that a request for a page (see :func:`is_web_path`)
@@ -16,9 +16,10 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from starlette.responses import HTMLResponse, Response
 
+from mailroom.api.problems import problem
 from mailroom.services import ForbiddenError, NotFoundError, ServiceError, StaleError
 from mailroom.web.exceptions import CsrfError, SignInRequiredError, WebError
 from mailroom.web.templating import render
@@ -140,9 +141,8 @@ def _service_error_status(exc: ServiceError) -> int:
     return 422
 
 
-async def _service_error_json(_: Request, exc: ServiceError) -> Response:
-    body = {"error": exc.code, "message": str(exc)}
-    return JSONResponse(body, status_code=_service_error_status(exc))
+async def _service_error_json(request: Request, exc: ServiceError) -> Response:
+    return problem(request.url.path, _service_error_status(exc), exc.code, str(exc))
 
 
 def install_web_error_handlers(app: FastAPI) -> None:

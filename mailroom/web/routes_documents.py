@@ -27,9 +27,9 @@ THUMBNAIL_WIDTH = 200
 ZOOM_WIDTHS = (600, 900, 1400)
 WIDTHS = (THUMBNAIL_WIDTH, *ZOOM_WIDTHS)
 DEFAULT_WIDTH = 900
-# A page image never changes (blobs are immutable), but who may see it can: kept a day,
-# in the browser only.
-PAGE_CACHE = "private, max-age=86400"
+# A page image is a scanned letter (personal data): not kept in the browser cache of a
+# shared office PC, like every page.
+PAGE_CACHE = "private, no-store"
 _CHUNK = 256 * 1024
 _SAFE_NAME = "dokument"
 

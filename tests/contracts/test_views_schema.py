@@ -33,6 +33,7 @@ def _import_every_view_module() -> None:
     importlib.import_module("mailroom.consumers.health")
     importlib.import_module("mailroom.web.saved_filters")  # user preferences, no projection
     importlib.import_module("mailroom.notify.outbox")  # e-mails to send, no projection
+    importlib.import_module("mailroom.services.status_limit")  # failed status checks
 
 
 def _include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -15,7 +15,7 @@ import pytest
 
 from tests.fixtures.large_files import write_large_scan_pdf
 from tests.fixtures.slow_clients import normal_client_among_slow_ones
-from tests.harness.mailroom_server import serving, station_token
+from tests.harness.mailroom_server import portal_client_key, serving, station_token
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,12 @@ def test_many_slow_connections_do_not_starve_a_normal_client(tmp_path: Path):
         resource.prlimit(server.process.pid, resource.RLIMIT_NOFILE, (256, 256))
         client = run_in_own_loop(
             normal_client_among_slow_ones(
-                server.url, slow=400, seconds=8, drip_every_s=1, pause_s=0.05
+                server.url,
+                slow=400,
+                seconds=8,
+                drip_every_s=1,
+                pause_s=0.05,
+                portal_key=portal_client_key(server),
             )
         )
     assert client.failed == 0 and client.served > 50, (client.served, client.failed)
@@ -43,10 +48,12 @@ def test_a_body_that_stops_arriving_is_answered_408(tmp_path: Path):
 
     with serving(tmp_path, http_body_idle_timeout_s="1") as server:
         port = int(server.url.rsplit(":", 1)[1])
+        auth = f"Authorization: Bearer {portal_client_key(server)}\r\n".encode()
         with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
             conn.sendall(
                 b"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\n"
-                b"Content-Type: multipart/form-data; boundary=b\r\n"
+                + auth
+                + b"Content-Type: multipart/form-data; boundary=b\r\n"
                 b"Content-Length: 1000\r\n\r\n--b\r\n"
             )
             started = time.monotonic()

@@ -92,10 +92,12 @@ def test_a_citizen_checks_the_status_of_a_portal_submission(server):
         "subject": "Neuer Personalausweis",
         "applicant": {"name": "Ali Demir", "email": "ali@example.org"},
     }
+    key = run_cli(env, "portal-client", "add", "Bürgerportal").stdout.strip().splitlines()[-1]
     receipt = httpx.post(
         f"{url}/api/v1/submissions",
         data={"metadata": json.dumps(metadata)},
         files=[("files", ("foto.jpg", documents.jpeg_page()))],
+        headers={"Authorization": f"Bearer {key}"},
     ).json()
     deadline = time.monotonic() + 10
     while True:

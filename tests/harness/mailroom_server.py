@@ -72,3 +72,16 @@ def station_token(server: Server) -> str:
         check=True,
     )
     return added.stdout.strip().splitlines()[-1]
+
+
+def portal_client_key(server: Server, name: str = "Bürgerportal") -> str:
+    """A new portal client's key, registered with the CLI against the server's store."""
+    added = subprocess.run(
+        [*MAILROOM, "portal-client", "add", name],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    return added.stdout.strip().splitlines()[-1]

@@ -11,13 +11,13 @@ from fastapi.testclient import TestClient
 from mailroom.api.app import create_app
 from mailroom.bootstrap import Mailroom, build
 from tests.fixtures import documents
-from tests.fixtures.builders import FakeClock, metadata_json
+from tests.fixtures.builders import FakeClock, metadata_json, portal_auth
 from tests.integration.test_api import stored_nothing, submit
 
 
 @pytest.fixture
 def client(mailroom: Mailroom) -> Iterator[TestClient]:
-    with TestClient(create_app(mailroom)) as test_client:
+    with TestClient(create_app(mailroom), headers=portal_auth(mailroom)) as test_client:
         yield test_client
 
 
@@ -84,7 +84,7 @@ def test_file_names_are_stored_without_controls_overrides_or_folders(client, mai
 def test_a_file_over_the_limit_is_refused_while_it_streams_in(settings):
     small = settings.model_copy(update={"max_upload_mb": 1})
     mailroom = build(small, clock=FakeClock())
-    with TestClient(create_app(mailroom)) as client:
+    with TestClient(create_app(mailroom), headers=portal_auth(mailroom)) as client:
         response = submit(client, [("big.pdf", b"%PDF-1.4\n" + b"0" * 3 * 2**20)])
     assert response.status_code == 413
     assert response.json()["message"] == "big.pdf: file is larger than the limit of 1 MB"
@@ -97,7 +97,7 @@ def test_all_files_together_are_limited_per_request(settings):
     limited = settings.model_copy(update={"max_upload_mb": 2, "max_request_mb": 3})
     mailroom = build(limited, clock=FakeClock())
     part = b"%PDF-1.4\n" + b"0" * int(1.5 * 2**20)
-    with TestClient(create_app(mailroom)) as client:
+    with TestClient(create_app(mailroom), headers=portal_auth(mailroom)) as client:
         response = submit(client, [(f"{i}.pdf", part) for i in range(3)])
     assert response.status_code == 413
     assert response.json()["error"] == "request_too_large"
@@ -108,7 +108,7 @@ def test_all_files_together_are_limited_per_request(settings):
 def test_too_many_files_are_refused_before_they_are_read(settings):
     few = settings.model_copy(update={"max_files_per_item": 2})
     mailroom = build(few, clock=FakeClock())
-    with TestClient(create_app(mailroom)) as client:
+    with TestClient(create_app(mailroom), headers=portal_auth(mailroom)) as client:
         response = submit(client, [(f"{i}.png", documents.png_page()) for i in range(3)])
     assert response.status_code == 422
     assert "too many files" in response.json()["message"]
@@ -132,14 +132,15 @@ def test_a_browser_asking_for_an_unknown_page_gets_the_german_page(client):
     ("method", "path", "status", "code"),
     [("GET", "/gibt-es-nicht", 404, "not_found"), ("DELETE", "/api/v1/services", 405, None)],
 )
-def test_unknown_routes_and_methods_answer_in_the_same_json_shape(
+def test_unknown_routes_and_methods_answer_in_the_same_problem_shape(
     client, method, path, status, code
 ):
     response = client.request(method, path)
     assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
-    assert set(body) == {"error", "message"}
-    assert body["error"] == (code or "method_not_allowed")
+    assert set(body) == {"type", "title", "status", "detail", "instance", "error", "message"}
+    assert body["error"] == (code or "method_not_allowed") and body["status"] == status
 
 
 def test_an_unexpected_error_is_a_json_500_without_internals(mailroom, monkeypatch):
@@ -147,10 +148,17 @@ def test_an_unexpected_error_is_a_json_500_without_internals(mailroom, monkeypat
         raise KeyError("secret internal detail")
 
     monkeypatch.setattr(mailroom.intake, "submit", broken)
-    with TestClient(create_app(mailroom), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(mailroom), headers=portal_auth(mailroom), raise_server_exceptions=False
+    ) as client:
         response = submit(client)
     assert response.status_code == 500
     assert response.json() == {
+        "type": "/problems/internal_error",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "the request could not be processed",
+        "instance": "/api/v1/submissions",
         "error": "internal_error",
         "message": "the request could not be processed",
     }

@@ -30,7 +30,7 @@ PYPROJECT = COMPOSE.parents[1] / "pyproject.toml"
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?])?(?P<rest>[^}]*)\}")
 SECRET_LIKE = re.compile(r"PASSWORD|SECRET|_KEY$|MINIO_ROOT_USER")
 # Optional feature, no default either: must be present in the env file, may be empty.
-MAY_BE_EMPTY = {"MAILROOM_SMTP_PASSWORD"}
+MAY_BE_EMPTY = {"MAILROOM_SMTP_PASSWORD", "MAILROOM_OLD_SECRET_KEYS"}
 
 
 def _compose() -> dict[str, Any]:

@@ -90,7 +90,7 @@ def open_case(mailroom: Mailroom, reference: str) -> None:
 
 def operator(mailroom: Mailroom, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
     monkeypatch.setenv("MAILROOM_DATA_DIR", str(mailroom.settings.data_dir))
-    monkeypatch.setenv("MAILROOM_SECRET_KEY", mailroom.settings.secret_key)
+    monkeypatch.setenv("MAILROOM_SECRET_KEY", mailroom.settings.secret_key.get_secret_value())
     result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 0, result.output
     return result

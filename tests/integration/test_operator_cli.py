@@ -19,7 +19,7 @@ from tests.integration.test_poison import station_of
 
 def run(mailroom: Mailroom, monkeypatch, *args: str):
     monkeypatch.setenv("MAILROOM_DATA_DIR", str(mailroom.settings.data_dir))
-    monkeypatch.setenv("MAILROOM_SECRET_KEY", mailroom.settings.secret_key)
+    monkeypatch.setenv("MAILROOM_SECRET_KEY", mailroom.settings.secret_key.get_secret_value())
     return CliRunner().invoke(app, list(args))
 
 

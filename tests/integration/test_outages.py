@@ -8,8 +8,10 @@ server) or fills a real (small) file system, so the shared test servers are not 
 from __future__ import annotations
 
 import errno
+import functools
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +24,7 @@ from mailroom.api.app import create_app
 from mailroom.bootstrap import build
 from mailroom.config import Settings
 from tests.fixtures import documents
-from tests.fixtures.builders import FakeClock, metadata_json
+from tests.fixtures.builders import FakeClock, metadata_json, portal_auth
 from tests.harness.mailroom_server import serving
 from tests.harness.postgres import Cluster, fresh_schema, stoppable_cluster
 from tests.harness.s3 import StoppableS3, stoppable_s3_server
@@ -47,7 +49,7 @@ def timed(call):
 
 def assert_unavailable(response, dependency: str) -> None:
     assert response.status_code == 503, response.text
-    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-type"] == "application/problem+json"
     assert int(response.headers["Retry-After"]) > 0
     body = response.json()
     assert body["error"] == "service_unavailable" and body["dependency"] == dependency
@@ -66,7 +68,7 @@ def test_the_event_store_down_answers_503_in_seconds_and_recovers_without_restar
         dependency_timeout_s=TIMEOUT_S,
     )
     mailroom = build(settings, clock=FakeClock())
-    with TestClient(create_app(mailroom)) as client:
+    with TestClient(create_app(mailroom), headers=portal_auth(mailroom)) as client:
         assert submit(client).status_code == 202
         cluster.stop()
         try:
@@ -113,7 +115,7 @@ def test_the_blob_store_down_answers_503_and_nothing_is_half_stored(
     )
     mailroom = build(settings, clock=FakeClock())
     page = ("seite.png", documents.png_page())
-    with TestClient(create_app(mailroom)) as client:
+    with TestClient(create_app(mailroom), headers=portal_auth(mailroom)) as client:
         assert submit(client, [page]).status_code == 202
         events_before = mailroom.app.max_notification_id()
         moto.stop()
@@ -143,15 +145,17 @@ def _namespaces_available() -> bool:
 
 
 @pytest.fixture
-def server_on_small_disk(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def server_on_small_disk(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
     """``mailroom serve`` whose data dir is an 8 MB file system of its own (a tmpfs in a
-    private mount namespace, so no root rights are needed). Yields the URL and the data
-    dir as seen from outside the namespace."""
+    private mount namespace, so no root rights are needed). Yields the URL, the data
+    dir as seen from outside the namespace and a portal client's Authorization header."""
     if shutil.which("unshare") is None or not _namespaces_available():
         pytest.skip("needs unshare with user and mount namespaces (util-linux)")
     small = tmp_path / "small"
     small.mkdir()
-    script = f'mount -t tmpfs -o size=8m tmpfs "{small}" && exec "$@"'
+    # A portal client is registered inside the namespace (the store is on its tmpfs).
+    register = f'"{sys.executable}" -m mailroom portal-client add Portal > "{small}/portal.key"'
+    script = f'mount -t tmpfs -o size=8m tmpfs "{small}" && {register} && exec "$@"'
     wrapper = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh"]
     with serving(
         tmp_path,
@@ -160,7 +164,9 @@ def server_on_small_disk(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         secret_key="k" * 40,
         min_free_disk_mb="1",
     ) as server:
-        yield server.url, Path(f"/proc/{server.process.pid}/root") / small.relative_to("/")
+        inside = Path(f"/proc/{server.process.pid}/root") / small.relative_to("/")
+        key = (inside / "portal.key").read_text().strip().splitlines()[-1]
+        yield server.url, inside, {"Authorization": f"Bearer {key}"}
 
 
 def _fill(directory: Path) -> Path:
@@ -176,21 +182,22 @@ def _fill(directory: Path) -> Path:
 
 
 def test_a_full_disk_answers_507_and_recovers_when_space_is_freed(server_on_small_disk):
-    url, inside = server_on_small_disk
+    url, inside, auth = server_on_small_disk
     metadata = {"metadata": metadata_json()}
     page = documents.png_page()
-    assert httpx.post(f"{url}/api/v1/submissions", data=metadata).status_code == 202
+    post = functools.partial(httpx.post, headers=auth)
+    assert post(f"{url}/api/v1/submissions", data=metadata).status_code == 202
     filler = _fill(inside)
     files = [("files", ("seite.png", page, "image/png"))]
-    response = httpx.post(f"{url}/api/v1/submissions", data=metadata, files=files, timeout=30)
+    response = post(f"{url}/api/v1/submissions", data=metadata, files=files, timeout=30)
     assert response.status_code == 507, response.text
-    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["error"] == "storage_full" and "Retry-After" in response.headers
     health, seconds = timed(lambda: httpx.get(f"{url}/healthz"))
     assert health.status_code == 200 and seconds < 0.5
     ready = httpx.get(f"{url}/readyz")
     assert ready.status_code == 503 and ready.json()["checks"]["local_disk"] == "full"
     filler.unlink()
-    recovered = httpx.post(f"{url}/api/v1/submissions", data=metadata, files=files, timeout=30)
+    recovered = post(f"{url}/api/v1/submissions", data=metadata, files=files, timeout=30)
     assert recovered.status_code == 202, recovered.text
     assert httpx.get(f"{url}/readyz").status_code == 200

@@ -148,7 +148,7 @@ def test_the_status_view_can_be_rebuilt_from_zero_by_the_cli(settings, monkeypat
     first.stop()
 
     monkeypatch.setenv("MAILROOM_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("MAILROOM_SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("MAILROOM_SECRET_KEY", settings.secret_key.get_secret_value())
     result = CliRunner().invoke(app, ["projections", "rebuild"])
     assert result.exit_code == 0, result.output
     assert "status: 9 events applied" in result.output

@@ -30,7 +30,7 @@ JONAS = Principal(
 def queued(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> list:
     """Two Bescheide waiting for print, in the data dir the CLI will use."""
     monkeypatch.setenv("MAILROOM_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("MAILROOM_SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("MAILROOM_SECRET_KEY", settings.secret_key.get_secret_value())
     mailroom = build(settings)
     ids = []
     try:

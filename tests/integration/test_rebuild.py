@@ -59,7 +59,7 @@ def test_a_rebuild_gives_the_same_views_as_live_processing(mailroom, monkeypatch
     assert live["case_timeline"] and live["item_view"] and live["search_documents"]
 
     monkeypatch.setenv("MAILROOM_DATA_DIR", str(mailroom.settings.data_dir))
-    monkeypatch.setenv("MAILROOM_SECRET_KEY", mailroom.settings.secret_key)
+    monkeypatch.setenv("MAILROOM_SECRET_KEY", mailroom.settings.secret_key.get_secret_value())
     rebuilt = CliRunner().invoke(app, ["projections", "rebuild"])
     assert rebuilt.exit_code == 0, rebuilt.output
     assert snapshot(mailroom) == live

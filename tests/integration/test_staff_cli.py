@@ -11,7 +11,7 @@ from mailroom.cli import app
 
 def run(mailroom: Mailroom, monkeypatch, *args: str, stdin: str | None = None):
     monkeypatch.setenv("MAILROOM_DATA_DIR", str(mailroom.settings.data_dir))
-    monkeypatch.setenv("MAILROOM_SECRET_KEY", mailroom.settings.secret_key)
+    monkeypatch.setenv("MAILROOM_SECRET_KEY", mailroom.settings.secret_key.get_secret_value())
     return CliRunner().invoke(app, list(args), input=stdin)
 
 

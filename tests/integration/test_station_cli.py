@@ -17,7 +17,7 @@ from tests.fixtures import documents
 
 def run(mailroom: Mailroom, monkeypatch, *args: str):
     monkeypatch.setenv("MAILROOM_DATA_DIR", str(mailroom.settings.data_dir))
-    monkeypatch.setenv("MAILROOM_SECRET_KEY", mailroom.settings.secret_key)
+    monkeypatch.setenv("MAILROOM_SECRET_KEY", mailroom.settings.secret_key.get_secret_value())
     return CliRunner().invoke(app, ["station", *args])
 
 

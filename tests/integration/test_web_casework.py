@@ -110,7 +110,7 @@ def test_the_clerk_gets_the_page_image_and_the_original(site: Site) -> None:
     image = client.get(page_png(site.item_id))
     assert image.status_code == 200
     assert image.headers["content-type"] == "image/png"
-    assert image.headers["cache-control"] == "private, max-age=86400"
+    assert image.headers["cache-control"] == "private, no-store"  # a letter: personal data
     assert image.content.startswith(b"\x89PNG")
     assert client.get(f"/dokumente/{site.item_id}/0/seiten/3.png").status_code == 404
     download = client.get(original(site.item_id))

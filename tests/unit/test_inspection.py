@@ -234,10 +234,13 @@ def test_pdf_cut_before_its_eof_marker_is_rejected_as_damaged() -> None:
     assert error.code == "pdf_damaged"
 
 
-def test_pdf_with_long_trailing_data_after_eof_is_accepted_as_repaired() -> None:
+def test_pdf_with_text_appended_after_its_final_eof_is_refused_as_trailing_data() -> None:
+    """Data after the final %%EOF that is no incremental update is refused (polyglots:
+    ``mailroom.intake.trailing_data``), also a harmless-looking gateway footer."""
     appended = b"\n" + b"-- scanned by mail gateway --\n" * 100
-    result = inspect_file(documents.text_pdf() + appended)
-    assert result == InspectedFile(PDF, 1, ("PDF repaired",))
+    error = rejection(documents.text_pdf() + appended)
+    assert error.code == "trailing_data"
+    assert error.message == "file has other data hidden after the PDF's end (%%EOF)"
 
 
 def test_pdf_without_pages_is_rejected() -> None:

@@ -1,6 +1,7 @@
 """MAILROOM_BUS is read case-insensitively: the scheme, never the host part."""
 
 import pytest
+from pydantic import ValidationError
 
 from mailroom.config import Settings
 
@@ -30,5 +31,7 @@ def test_an_upper_case_kafka_url_gives_the_bootstrap_servers_as_written() -> Non
     assert settings.kafka_bootstrap == ["Broker-1:9092", "broker-2:9092"]
 
 
-def test_an_unknown_bus_is_kept_for_the_composition_root_to_refuse() -> None:
-    assert Settings(bus="RabbitMQ://x").bus == "rabbitmq://x"
+@pytest.mark.parametrize("given", ["RabbitMQ://x", "kafka://", "kafka"])
+def test_an_unknown_bus_is_refused_by_the_settings(given: str) -> None:
+    with pytest.raises(ValidationError, match="use embedded or kafka://HOST:PORT"):
+        Settings(bus=given)

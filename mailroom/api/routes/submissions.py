@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from mailroom.api.deps import MailroomDep
+from mailroom.api.deps import MailroomDep, PortalClientDep
 from mailroom.api.multipart import received_form
 from mailroom.api.schemas import ErrorOut, SubmissionMetadata, SubmissionReceipt
 
@@ -48,19 +48,25 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     "/submissions",
     status_code=202,
     response_model=SubmissionReceipt,
-    responses=ERRORS,
+    responses={401: {"model": ErrorOut}, **ERRORS},
     openapi_extra=multipart_body(metadata=True),
 )
 async def submit(
     request: Request,
     mailroom: MailroomDep,
+    client: PortalClientDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> SubmissionReceipt:
-    """Accept a submission from the citizen portal: durable before 202 is returned."""
+    """Accept a submission from the citizen portal: durable before 202 is returned.
+
+    The portal authenticates with its client key (``Authorization: Bearer KEY``); an
+    Idempotency-Key is scoped to the client that sends it."""
     async with received_form(request, mailroom.spool, mailroom.receive_limits) as form:
         parsed = _metadata(form.fields.get("metadata"))
         receipt = await run_in_threadpool(
-            mailroom.intake.submit, parsed.to_submission(), form.uploads, idempotency_key
+            lambda: mailroom.intake.submit(
+                parsed.to_submission(), form.uploads, idempotency_key, client=client
+            )
         )
     status_url = str(request.url_for("get_status", reference=receipt.reference))
     return SubmissionReceipt(
