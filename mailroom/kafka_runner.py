@@ -110,7 +110,7 @@ class KafkaWorker:
                 except KafkaError:  # the broker is away; the client reconnects by itself
                     failures += 1
                     log.warning("%s: broker unavailable (attempt %s)", self.consumer.name, failures)
-                    wait_s = min(30.0, 0.5 * 2**failures)
+                    wait_s = min(5.0, 0.5 * 2**failures)  # resume soon after the broker is back
                 if wait_s:
                     stop.wait(wait_s)
         finally:

@@ -46,7 +46,10 @@ def persistence_env(url: str, timeout_s: float = 3.0) -> dict[str, str]:
             "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["8"])[0],
             "POSTGRES_LOCK_TIMEOUT": "5",
             "POSTGRES_CONNECT_TIMEOUT": str(max(1, round(timeout_s))),
-            "POSTGRES_PRE_PING": "y",
+            # No ping before every checkout (a round trip per request): a connection that died
+            # with a restarted server fails fast and the call is repeated once on a fresh one
+            # (postgres_recorder.BoundedPostgresProcessRecorder).
+            "POSTGRES_PRE_PING": "n",
             "PROCESS_RECORDER_TOPIC": (
                 "mailroom.adapters.postgres_recorder:BoundedPostgresProcessRecorder"
             ),

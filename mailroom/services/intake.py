@@ -282,8 +282,9 @@ class IntakeService:
         may_exist: bool = True,
     ) -> Receipt:
         item_id = ids.mail_item_id(channel, intake_key)
-        if may_exist and (existing := self.app.find_item(item_id)) is not None:
-            return self._replay(existing, fingerprint)  # before storing anything
+        # A retry is found by the save itself (the item id is taken): one database round trip
+        # less for every first attempt. A retry's blobs are the same content-addressed keys;
+        # those of a conflicting request are left for `mailroom blobs gc`.
         documents = self._documents(files, inspected)
         code = self.codes.issue(item_id)
         received_at = self.clock()
@@ -306,8 +307,8 @@ class IntakeService:
             try:
                 self.app.save(item, index)
             except IntegrityError:
-                existing = self.app.find_item(item_id)
-                if existing is not None:  # a concurrent retry of the same request won
+                existing = self.app.find_item(item_id) if may_exist else None
+                if existing is not None:  # a retry of the same request (or a concurrent one)
                     return self._replay(existing, fingerprint)
                 continue  # the reference was taken: draw another
             return Receipt(item_id, reference, code, created=True)
