@@ -11,6 +11,7 @@ WeasyPrint is not documented to be thread-safe; the process renders one letter a
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Sequence
@@ -18,18 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from PIL import ImageFile
-
-_LOAD_TRUNCATED = ImageFile.LOAD_TRUNCATED_IMAGES
-from weasyprint import CSS, HTML, URLFetcher  # noqa: E402 - see below
-from weasyprint.text.fonts import FontConfiguration  # noqa: E402
-from weasyprint.urls import FatalURLFetchingError  # noqa: E402
-
-from letters.models import LetterError  # noqa: E402
-
-# Importing WeasyPrint switches Pillow process-wide to accepting truncated images; the intake
-# relies on Pillow refusing them (a damaged scan is rejected, not half-read), so it is undone.
-ImageFile.LOAD_TRUNCATED_IMAGES = _LOAD_TRUNCATED
+from letters.models import LetterError
 
 logger = logging.getLogger(__name__)
 
@@ -39,21 +29,46 @@ PDF_VARIANT = "pdf/a-2b"
 _RENDER_LOCK = threading.Lock()
 
 
-class LocalFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
-    """Fetches ``file:`` URLs below the allowed directories and ``data:`` URLs, nothing else."""
+@functools.cache
+def _weasyprint() -> Any:
+    """WeasyPrint, imported on first use: it costs half a second, and most processes (the
+    API, most workers, the CLI) never render a letter."""
+    from PIL import ImageFile
 
-    def __init__(self, roots: Sequence[Path]) -> None:
-        super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
-        self._roots = tuple(root.resolve() for root in roots)
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
+    import weasyprint
+    import weasyprint.text.fonts
+    import weasyprint.urls
 
-    def fetch(self, url: str, headers: Any = None) -> Any:
-        if url.startswith("file:"):
-            path = Path(unquote(urlsplit(url).path)).resolve()
-            if not any(path.is_relative_to(root) for root in self._roots):
-                raise LetterError(f"letters may only use files of their template folders: {url}")
-        elif not url.startswith("data:"):
-            raise LetterError(f"letters may not fetch {url.split(':', 1)[0]} URLs")
-        return super().fetch(url, headers)
+    # Importing WeasyPrint switches Pillow process-wide to accepting truncated images; the
+    # intake relies on Pillow refusing them (a damaged scan is rejected, not half-read).
+    ImageFile.LOAD_TRUNCATED_IMAGES = truncated
+    return weasyprint
+
+
+@functools.cache
+def _local_fetcher_class() -> type:
+    weasyprint = _weasyprint()
+
+    class LocalFetcher(weasyprint.URLFetcher):  # type: ignore[misc,name-defined]
+        """Fetches ``file:`` URLs below the allowed directories and ``data:`` URLs only."""
+
+        def __init__(self, roots: Sequence[Path]) -> None:
+            super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
+            self._roots = tuple(root.resolve() for root in roots)
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith("file:"):
+                path = Path(unquote(urlsplit(url).path)).resolve()
+                if not any(path.is_relative_to(root) for root in self._roots):
+                    raise LetterError(
+                        f"letters may only use files of their template folders: {url}"
+                    )
+            elif not url.startswith("data:"):
+                raise LetterError(f"letters may not fetch {url.split(':', 1)[0]} URLs")
+            return super().fetch(url, headers)
+
+    return LocalFetcher
 
 
 class PdfRenderer:
@@ -68,11 +83,15 @@ class PdfRenderer:
     ) -> None:
         self.pdf_variant = pdf_variant
         self._lock = _RENDER_LOCK
+        weasyprint = _weasyprint()
+        self._weasyprint = weasyprint
         with self._lock:
-            self._fonts = FontConfiguration()
-            self._fetcher = LocalFetcher(roots)
+            self._fonts = weasyprint.text.fonts.FontConfiguration()
+            self._fetcher = _local_fetcher_class()(roots)
             self._css = [
-                CSS(filename=str(path), font_config=self._fonts, url_fetcher=self._fetcher)
+                weasyprint.CSS(
+                    filename=str(path), font_config=self._fonts, url_fetcher=self._fetcher
+                )
                 for path in stylesheets
             ]
         self._cache: dict[str, Any] = {}
@@ -81,10 +100,12 @@ class PdfRenderer:
         """The PDF bytes and the page count of ``html`` (relative URLs from ``base_url``)."""
         with self._lock:
             try:
-                document = HTML(
+                document = self._weasyprint.HTML(
                     string=html, base_url=str(base_url) + "/", url_fetcher=self._fetcher
                 ).render(font_config=self._fonts, stylesheets=self._css, cache=self._cache)
-            except FatalURLFetchingError as exc:  # a missing image would leave a gap
+            except (
+                self._weasyprint.urls.FatalURLFetchingError
+            ) as exc:  # a missing image would leave a gap
                 raise LetterError(f"{exc}: {exc.__cause__}") from exc
             pdf = document.write_pdf(pdf_variant=self.pdf_variant)
         assert isinstance(pdf, bytes)

@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mailroom.auth.principal import Principal, system_principal
-from mailroom.bootstrap import build_app
 from mailroom.cli.main import app
-from mailroom.config import Settings
 
 if TYPE_CHECKING:
     from aggregates.portal_client import PortalClient
@@ -32,7 +30,8 @@ app.add_typer(portal_app, name="portal-client")
 @contextmanager
 def _clients() -> Iterator[PortalClientService]:
     """The service on the configured event store; a refused command prints one line."""
-    from mailroom.bootstrap import utc_now
+    from mailroom.bootstrap import build_app, utc_now
+    from mailroom.config import Settings
     from mailroom.services import ServiceError
     from mailroom.services.portal_clients import PortalClientService
 

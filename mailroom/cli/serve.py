@@ -12,12 +12,11 @@ import typer
 import uvicorn
 
 from mailroom.auth.principal import Principal, system_principal
-from mailroom.bootstrap import Mailroom, build_app
 from mailroom.cli.main import app
-from mailroom.config import Settings
 
 if TYPE_CHECKING:
     from aggregates.station import ScanningStation
+    from mailroom.bootstrap import Mailroom
     from mailroom.services.stations import StationService
 
 STATION_ACTOR = "cli:station"
@@ -35,6 +34,7 @@ def serve(
     """Start the mailroom: API, web pages and (embedded mode) the in-process runner."""
     from mailroom.api.app import create_app
     from mailroom.api.server import raise_open_file_limit, uvicorn_options
+    from mailroom.config import Settings
     from mailroom.logs import configure_logging, logging_config
 
     settings = Settings()
@@ -93,7 +93,8 @@ def serve(
 @contextmanager
 def _stations() -> Iterator[StationService]:
     """The station service on the configured store; a refused command prints one line."""
-    from mailroom.bootstrap import utc_now
+    from mailroom.bootstrap import build_app, utc_now
+    from mailroom.config import Settings
     from mailroom.services import ServiceError
     from mailroom.services.stations import StationService
 

@@ -309,7 +309,10 @@ def test_the_letters_library_leaves_pillow_refusing_truncated_images() -> None:
     imported; a process that renders letters must still reject damaged scans."""
     from PIL import ImageFile
 
-    import letters.pdf  # noqa: F401 - the import is what is tested
+    from letters.pdf import _weasyprint
+
+    _weasyprint()  # where the letters library imports WeasyPrint (on first use)
+    import weasyprint  # noqa: F401
 
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
     error = rejection(documents.truncated_jpeg(), filename="scan")
