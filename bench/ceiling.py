@@ -21,6 +21,9 @@ from fastapi.concurrency import run_in_threadpool
 from minio import Minio
 from psycopg_pool import ConnectionPool
 
+# CEILING_TABLE_LOCK=1: take the lock the event store takes for every write (eventsourcing
+# serialises inserts with LOCK TABLE ... IN EXCLUSIVE MODE, so notification ids have no gaps).
+TABLE_LOCK = os.environ.get("CEILING_TABLE_LOCK", "") == "1"
 BUCKET = os.environ.get("MAILROOM_BLOB_STORE", "s3://ceiling").removeprefix("s3://") + "-ceiling"
 
 
@@ -66,6 +69,8 @@ def _store(metadata: str, data: bytes | None) -> str:
         blobs.put_object(BUCKET, key, io.BytesIO(data), len(data))
     pool: ConnectionPool = state["pool"]  # type: ignore[assignment]
     with pool.connection() as conn:  # commits when the block ends
+        if TABLE_LOCK:
+            conn.execute("LOCK TABLE ceiling_submissions IN EXCLUSIVE MODE")
         conn.execute(
             "INSERT INTO ceiling_submissions (id, metadata, blob_key) VALUES (%s, %s, %s)",
             (item_id, metadata, key),

@@ -178,6 +178,11 @@ def main() -> None:
         help="production mode: measure bench/ceiling.py (one S3 PUT + one PostgreSQL commit per "
         "request) beside the mailroom, same processes and concurrency, and print the ratio",
     )
+    parser.add_argument(
+        "--ceiling-table-lock",
+        action="store_true",
+        help="the ceiling takes the table lock the event store takes per write (the bound)",
+    )
     args = parser.parse_args()
     payload = args.file.read_bytes() if str(args.file) and args.file.is_file() else None
 
@@ -226,7 +231,8 @@ def main() -> None:
             print(f"mode: {args.spawn} ({pipeline}), API processes: {args.api_workers}")
             if args.ceiling:
                 log = Path(running.env["MAILROOM_DATA_DIR"]) / "ceiling.log"
-                with Ceiling(running.env, args.api_workers, log) as ceiling:
+                env = {**running.env, "CEILING_TABLE_LOCK": "1" if args.ceiling_table_lock else ""}
+                with Ceiling(env, args.api_workers, log) as ceiling:
                     compare(running.url, ceiling.url, running.headers)
             else:
                 measure(running.url, running.headers)

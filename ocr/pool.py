@@ -67,9 +67,18 @@ class PoolClosedError(RuntimeError):
     """The pool was closed before the job ran."""
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int) -> None:
     # Only this worker process's environment; Tesseract subprocesses inherit it.
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose parent was killed (kill -9 of an OCR worker) would otherwise live on,
+    holding its memory: it ends once it has been handed to another parent."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 @dataclass(order=True)
@@ -247,6 +256,7 @@ class TaskPool(Generic[JobT, OutcomeT]):
                 max_workers=self.size,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
+                initargs=(os.getpid(),),
             )
         return self._executor
 

@@ -159,3 +159,72 @@ def test_a_letter_read_by_another_thread_finishes_before_a_bulk_item_queued_ahea
         bulk.join(timeout=120)
 
     assert done == ["letter", "bulk"]
+
+
+ORPHAN_SCRIPT = """
+import sys, time
+from pathlib import Path
+from ocr.pool import PagePool
+from tests.fixtures import ocr_documents
+from tests.fixtures.ocr_documents import page_job
+
+pool = PagePool(1, task=ocr_documents.recording_task, hang_grace_s=0.0)
+pool.submit(page_job(Path(sys.argv[1]), 0))  # waits for a "go" file that never comes
+print("busy", flush=True)
+time.sleep(600)
+"""
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_the_workers_of_a_killed_process_end_with_it(log: Path) -> None:
+    """GIVEN a process whose page pool holds a busy worker WHEN that process is killed with
+    SIGKILL (an OCR worker killed by an operator or the kernel) THEN its pool workers end
+    too instead of living on as orphans."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    owner = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_SCRIPT, str(log)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert owner.stdout is not None and owner.stdout.readline().strip() == "busy"
+        deadline = time.monotonic() + 30
+        while len(workers := _children(owner.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the resource tracker and the worker
+        assert len(workers) >= 2, "the pool started no worker"
+        owner.send_signal(signal.SIGKILL)
+        owner.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in workers), "pool workers outlived their process"
+    finally:
+        if owner.poll() is None:
+            owner.kill()
