@@ -719,3 +719,40 @@ def test_fifty_concurrent_identical_submissions_make_one_item(stack):
     assert sum(r.created for r in receipts) == 1
     figure(f"50 identical submissions at once: one item, one reference, answered in {took:.1f} s")
     settle_and_check(stack, receipts[:1], "50 identical submissions", time.monotonic())
+
+
+def test_fifty_concurrent_identical_http_submissions_get_one_receipt(stack):
+    """The same race through a real server: 50 clients send one request with one
+    Idempotency-Key at once; all are answered with the same reference and access code."""
+    headers = _portal_headers(stack)
+    key = f"http-same-{uuid.uuid4().hex[:8]}"
+    start = threading.Barrier(50)
+    answers: list[httpx.Response] = []
+    errors: list[BaseException] = []
+    with serving(stack.tmp / f"api-{key}", **_server_settings(stack)) as server:
+
+        def post() -> None:
+            start.wait()
+            try:
+                answers.append(_post(server.url, headers, key, 0))
+            except BaseException as exc:  # collected: every one must be answered
+                errors.append(exc)
+
+        threads = [threading.Thread(target=post) for _ in range(50)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        took = time.monotonic() - started
+    assert not errors, errors[:3]
+    assert [r.status_code for r in answers] == [202] * 50, [r.text for r in answers[:3]]
+    assert len({(r.json()["reference"], r.json()["access_code"]) for r in answers}) == 1
+    figure(f"50 identical HTTP submissions at once: one reference and code, {took:.1f} s")
+    view = stack.mailroom.status_projection
+    answer = answers[0].json()
+    wait_until(lambda: view.find(answer["reference"]) is not None, 60, "the item in the view")
+    record = view.find(answer["reference"])
+    assert record is not None
+    receipt = Receipt(uuid.UUID(record.item_id), answer["reference"], answer["access_code"], True)
+    settle_and_check(stack, [receipt], "50 identical HTTP submissions", time.monotonic())
