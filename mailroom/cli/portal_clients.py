@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -27,22 +26,11 @@ portal_app = typer.Typer(
 app.add_typer(portal_app, name="portal-client")
 
 
-@contextmanager
-def _clients() -> Iterator[PortalClientService]:
-    """The service on the configured event store; a refused command prints one line."""
-    from mailroom.bootstrap import build_app, utc_now
-    from mailroom.config import Settings
-    from mailroom.services import ServiceError
+def _clients() -> AbstractContextManager[PortalClientService]:
+    from mailroom.cli.credentials import credential_service
     from mailroom.services.portal_clients import PortalClientService
 
-    mailroom_app = build_app(Settings())
-    try:
-        yield PortalClientService(mailroom_app, utc_now)
-    except ServiceError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        mailroom_app.close()
+    return credential_service(PortalClientService)
 
 
 def _actor() -> Principal:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -90,22 +89,11 @@ def serve(
         )
 
 
-@contextmanager
-def _stations() -> Iterator[StationService]:
-    """The station service on the configured store; a refused command prints one line."""
-    from mailroom.bootstrap import build_app, utc_now
-    from mailroom.config import Settings
-    from mailroom.services import ServiceError
+def _stations() -> AbstractContextManager[StationService]:
+    from mailroom.cli.credentials import credential_service
     from mailroom.services.stations import StationService
 
-    mailroom_app = build_app(Settings())
-    try:
-        yield StationService(mailroom_app, utc_now)
-    except ServiceError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        mailroom_app.close()
+    return credential_service(StationService)
 
 
 def _actor() -> Principal:
