@@ -59,6 +59,8 @@ OWN_PROCESS = ("ocr", "router", "status", "case-directory")  # the rest share on
 FINAL = ("in_progress", "triage")
 SERVICES = ("geburtsurkunde", "personalausweis", "meldebescheinigung", "fuehrerschein")
 SETTLE_S = 120
+# A request that waited out the connection pool is refused as busy (503); clients repeat it.
+BUSY_RETRIES = 5
 FIGURES: list[str] = []
 BLANK = scans.png_bytes(scans.blank_page())  # a portal attachment (read by OCR too)
 
@@ -698,13 +700,20 @@ def test_fifty_concurrent_identical_submissions_make_one_item(stack):
     start = threading.Barrier(50)
     receipts: list[Receipt] = []
     errors: list[BaseException] = []
+    busy: list[str] = []  # attempts refused as an outage (pool wait over): retried like a 503
 
     def submit() -> None:
         start.wait()
-        try:
-            receipts.append(stack.mailroom.intake.submit(what, [], key))
-        except BaseException as exc:  # collected: every one must succeed
-            errors.append(exc)
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                receipts.append(stack.mailroom.intake.submit(what, [], key))
+                return
+            except BaseException as exc:  # collected: every one must succeed in the end
+                if outage_of(exc) is None or attempt == BUSY_RETRIES:
+                    errors.append(exc)
+                    return
+                busy.append(str(exc))
+                time.sleep(0.2 * (attempt + 1))
 
     threads = [threading.Thread(target=submit) for _ in range(50)]
     started = time.monotonic()
@@ -713,11 +722,16 @@ def test_fifty_concurrent_identical_submissions_make_one_item(stack):
     for thread in threads:
         thread.join(timeout=120)
     took = time.monotonic() - started
+    if receipts:  # whatever follows, the item is accepted: later checks must count it
+        stack.accepted[receipts[0].reference] = receipts[0]
     assert not errors, errors[:3]
     assert len(receipts) == 50
     assert len({(r.item_id, r.reference, r.access_code) for r in receipts}) == 1
     assert sum(r.created for r in receipts) == 1
-    figure(f"50 identical submissions at once: one item, one reference, answered in {took:.1f} s")
+    figure(
+        f"50 identical submissions at once: one item, one reference, answered in {took:.1f} s "
+        f"({len(busy)} attempts refused as busy and repeated)"
+    )
     settle_and_check(stack, receipts[:1], "50 identical submissions", time.monotonic())
 
 
@@ -729,14 +743,22 @@ def test_fifty_concurrent_identical_http_submissions_get_one_receipt(stack):
     start = threading.Barrier(50)
     answers: list[httpx.Response] = []
     errors: list[BaseException] = []
+    busy: list[str] = []
     with serving(stack.tmp / f"api-{key}", **_server_settings(stack)) as server:
 
         def post() -> None:
             start.wait()
-            try:
-                answers.append(_post(server.url, headers, key, 0))
-            except BaseException as exc:  # collected: every one must be answered
-                errors.append(exc)
+            for attempt in range(BUSY_RETRIES + 1):
+                try:
+                    response = _post(server.url, headers, key, 0)
+                except BaseException as exc:  # collected: every one must be answered
+                    errors.append(exc)
+                    return
+                if response.status_code != 503 or attempt == BUSY_RETRIES:
+                    answers.append(response)
+                    return
+                busy.append(response.text)  # what a client does with a 503: ask again
+                time.sleep(0.2 * (attempt + 1))
 
         threads = [threading.Thread(target=post) for _ in range(50)]
         started = time.monotonic()
@@ -748,7 +770,10 @@ def test_fifty_concurrent_identical_http_submissions_get_one_receipt(stack):
     assert not errors, errors[:3]
     assert [r.status_code for r in answers] == [202] * 50, [r.text for r in answers[:3]]
     assert len({(r.json()["reference"], r.json()["access_code"]) for r in answers}) == 1
-    figure(f"50 identical HTTP submissions at once: one reference and code, {took:.1f} s")
+    figure(
+        f"50 identical HTTP submissions at once: one reference and code, {took:.1f} s "
+        f"({len(busy)} answered 503 and asked again)"
+    )
     view = stack.mailroom.status_projection
     answer = answers[0].json()
     wait_until(lambda: view.find(answer["reference"]) is not None, 60, "the item in the view")
