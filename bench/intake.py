@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -92,6 +93,21 @@ async def run(
         "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
         "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan"),
     }
+
+
+def _with_cpu(measured: Callable[[], Awaitable[dict]]) -> tuple[dict, dict[str, float]]:
+    """A run's figures and the CPU seconds each component (and this client) used in it."""
+    before, client_before = cpu_seconds_by_component(), sum(os.times()[:2])
+    result = asyncio.run(measured())
+    after, client_after = cpu_seconds_by_component(), sum(os.times()[:2])
+    used = {name: after[name] - before.get(name, 0.0) for name in after}
+    used["bench client"] = client_after - client_before
+    return result, {name: seconds for name, seconds in used.items() if seconds > 0.01}
+
+
+def _cpu_line(used: dict[str, float], requests: int) -> str:
+    parts = sorted(used.items(), key=lambda kv: -kv[1])
+    return ", ".join(f"{name} {1000 * seconds / max(requests, 1):.1f}" for name, seconds in parts)
 
 
 class Ceiling:
@@ -213,15 +229,26 @@ def main() -> None:
             f"{'concurrency':>11} {'ceiling/s':>9} {'p99 ms':>7} {'mailroom/s':>10} {'p99 ms':>7}"
             f" {'ratio':>6}  errors"
         )
+        profiles: list[str] = []
         for concurrency in args.concurrency:
-            bare = asyncio.run(run(ceiling_url, args.requests, concurrency, payload, headers))
-            ours = asyncio.run(run(mailroom_url, args.requests, concurrency, payload, headers))
+            bare, bare_cpu = _with_cpu(
+                lambda c=concurrency: run(ceiling_url, args.requests, c, payload, headers)
+            )
+            ours, ours_cpu = _with_cpu(
+                lambda c=concurrency: run(mailroom_url, args.requests, c, payload, headers)
+            )
+            profiles.append(
+                f"CPU ms per request at concurrency {concurrency}: "
+                f"ceiling {_cpu_line(bare_cpu, bare['ok'])}; "
+                f"mailroom {_cpu_line(ours_cpu, ours['ok'])}"
+            )
             print(
                 f"{concurrency:>11} {bare['per_second']:>9.1f} {bare['p99_ms']:>7.1f} "
                 f"{ours['per_second']:>10.1f} {ours['p99_ms']:>7.1f} "
                 f"{ours['per_second'] / bare['per_second']:>6.2f}  "
                 f"{ours['errors'] or bare['errors'] or '-'}"
             )
+        print("\n".join(profiles))
 
     if args.ceiling and args.spawn != "production":
         parser.error("--ceiling needs --spawn production (the ceiling uses PostgreSQL and S3)")

@@ -154,6 +154,7 @@ def portal_client_key(env: dict[str, str], root: Path = ROOT) -> str:
 
 
 COMPONENTS = (
+    ("ceiling", "ceiling:app"),
     ("api", "mailroom serve"),
     ("api", "multiprocessing.spawn"),  # uvicorn worker processes
     ("relay", "mailroom relay"),

@@ -286,7 +286,7 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Mailro
         triage=TriageService(app, catalog, clock),
         staff=staff,
         stations=StationService(app, clock),
-        portal_clients=PortalClientService(app, clock),
+        portal_clients=PortalClientService(app, clock, settings.portal_key_memory_s),
         imports=ImportService(app, catalog, clock),
         workspace=WorkspaceService(
             views, read_models.all(), calendar_for(catalog.city.land), clock

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Reverse proxies (comma-separated addresses or CIDRs) whose X-Forwarded-For is believed:
     # the status rate limit counts the client address they forward. Empty: none (the peer).
     trusted_proxies: str = ""
+    # How long an API process remembers a portal client key it accepted: a key revoked by
+    # another process (CLI, another replica) is refused at the latest after this. 0: never.
+    portal_key_memory_s: float = Field(default=5.0, ge=0, le=300)
 
     # Outages: how long a request waits for the event store, views or blob store before 503
     dependency_timeout_s: float = Field(default=3.0, gt=0, le=60)

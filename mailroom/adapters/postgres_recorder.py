@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
+from psycopg import Cursor
+from psycopg.pq import TransactionStatus
+from psycopg.rows import DictRow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,8 +43,45 @@ def _once_more_if_fast(retried: F) -> F:
     return cast(F, bounded)
 
 
-class BoundedPostgresProcessRecorder(PostgresProcessRecorder):
-    insert_events = _once_more_if_fast(PostgresProcessRecorder.insert_events)
+class OneRoundTripInsert(PostgresProcessRecorder):
+    """eventsourcing's insert with BEGIN, LOCK, NOTIFY, INSERT and COMMIT in one batch.
+
+    Every insert takes an exclusive lock on the events table (so notification ids commit in
+    order, without gaps a reader could pass over). The library's insert syncs the pipeline
+    after the INSERT and again before COMMIT (psycopg's transaction blocks do that inside a
+    pipeline): the lock stays held over two more round trips and the Python work between
+    them, which under load waits for the GIL behind other requests. Here the whole
+    transaction is sent at once and answered at once; the lock is held for the server's
+    work and the commit only. An error aborts the rest of the batch, COMMIT included, and
+    the transaction is rolled back before the connection goes back to the pool.
+    """
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        inserted: Cursor[DictRow] | None = None
+        with self.datastore.get_connection() as conn:
+            assert conn.autocommit  # the library's connections: BEGIN and COMMIT are ours
+            try:
+                with conn.pipeline(), conn.cursor() as control:
+                    control.execute("BEGIN")
+                    self._insert_events(control, stored_events, **kwargs)  # tracking
+                    if stored_events:
+                        inserted = conn.cursor()
+                        self._insert_stored_events(inserted, stored_events, **kwargs)
+                    control.execute("COMMIT")
+            except BaseException:
+                if conn.info.transaction_status != TransactionStatus.IDLE:
+                    conn.execute("ROLLBACK")
+                raise
+            if inserted is None:
+                return None
+            with inserted:
+                return self._fetch_ids_after_insert_events(inserted, stored_events, **kwargs)
+
+
+class BoundedPostgresProcessRecorder(OneRoundTripInsert):
+    insert_events = _once_more_if_fast(OneRoundTripInsert.insert_events)
     select_events = _once_more_if_fast(PostgresProcessRecorder.select_events)
     select_notifications = _once_more_if_fast(PostgresProcessRecorder.select_notifications)
     max_notification_id = _once_more_if_fast(PostgresProcessRecorder.max_notification_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,15 @@ from mailroom.config import Settings
 from mailroom.web import mount_web
 
 
+def settle_garbage_collector() -> None:
+    """Move what start-up built (modules, catalog, templates, pools) out of the collector's
+    view, and collect the young generation less often: a full collection of that heap
+    stalled requests for tens of milliseconds under load (the p99 of the intake)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
+
+
 def create_app(mailroom: Mailroom | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the API around a composed mailroom (built from settings when not given)."""
     owned = mailroom is None
@@ -29,6 +39,7 @@ def create_app(mailroom: Mailroom | None = None, settings: Settings | None = Non
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if owned:
             mailroom.start()
+            settle_garbage_collector()
         try:
             yield
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 
 from aggregates import ids
 from aggregates.portal_client import PortalClient
@@ -23,7 +24,9 @@ class NotAuthenticatedError(Exception):
         self.code = code
 
 
-def get_mailroom(request: Request) -> Mailroom:
+async def get_mailroom(request: Request) -> Mailroom:
+    # async although it does no I/O: FastAPI runs a plain ``def`` dependency in a worker
+    # thread, a hand-off per request for reading an attribute.
     mailroom: Mailroom = request.app.state.mailroom
     return mailroom
 
@@ -47,15 +50,22 @@ def get_station(
 StationDep = Annotated[ScanningStation, Depends(get_station)]
 
 
-def get_portal_client(
+async def get_portal_client(
     mailroom: MailroomDep, authorization: Annotated[str | None, Header()] = None
 ) -> PortalClient:
-    """The portal client whose key is the bearer token (``mailroom portal-client add``)."""
+    """The portal client whose key is the bearer token (``mailroom portal-client add``).
+
+    A key this process accepted a moment ago is answered on the event loop; otherwise the
+    client is read from the event store in a worker thread.
+    """
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer":
         token = ""
+    service = mailroom.services.portal_clients
+    if (known := service.recently_accepted(token)) is not None:
+        return known
     try:
-        return mailroom.services.portal_clients.authenticate(token)
+        return await run_in_threadpool(service.authenticate, token)
     except PortalClientRefusedError as exc:
         raise NotAuthenticatedError(str(exc), exc.code) from None
 

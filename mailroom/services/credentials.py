@@ -123,6 +123,7 @@ class CredentialService(Generic[C]):
             raise ServiceError(f"the {self.noun} {holder.name!r} is revoked already")
         holder.revoke(self.clock())
         self.app.save(holder)
+        self._revoked(holder)
         return Changed(holder.id, holder.version)
 
     def rotate(self, actor: Principal, key: str) -> tuple[Changed, str]:
@@ -138,7 +139,11 @@ class CredentialService(Generic[C]):
         new = self._new(old.name, hash_token(token), now, old)
         old.revoke(now)
         self.app.save(old, new)
+        self._revoked(old)
         return Changed(new.id, new.version), token
+
+    def _revoked(self, holder: C) -> None:
+        """Called once a revocation is saved (a subclass drops what it cached)."""
 
     def _require_admin(self, actor: Principal, verb: str) -> None:
         if not may_manage_staff(actor):

@@ -4,6 +4,7 @@ needs a client's key, and an Idempotency-Key is scoped to the client that sends 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from mailroom.api.app import create_app
+from mailroom.auth.principal import system_principal
 from mailroom.bootstrap import Mailroom
 from mailroom.cli import app
 from tests.fixtures import documents
@@ -112,6 +114,12 @@ def test_a_rotated_key_replaces_the_old_one_and_keeps_its_idempotency_keys(
     rotated = run(mailroom, monkeypatch, "rotate", "Bürgerportal")
     assert rotated.exit_code == 0, rotated.output
     new_key = rotated.output.strip().splitlines()[-1]
+    # The API process accepted the old key a moment ago and was not told of the rotation
+    # (the CLI is another process): it refuses the key once its memory of it has passed.
+    service = mailroom.services.portal_clients
+    assert submit(client, old_key).status_code == 202
+    later = time.monotonic() + mailroom.settings.portal_key_memory_s + 0.1
+    service.monotonic = lambda: later
     assert submit(client, old_key).status_code == 401
     retried = submit(client, new_key, "antrag-17")
     assert retried.status_code == 202 and retried.json() == first
@@ -138,3 +146,33 @@ def test_one_client_retrying_gets_the_original_receipt_and_other_content_conflic
     assert retried.json() == first.json()  # reference AND access code
     conflict = submit(client, key, "k-1", subject="Etwas anderes")
     assert conflict.status_code == 409 and conflict.json()["error"] == "idempotency_conflict"
+
+
+def test_a_key_revoked_in_this_process_is_refused_at_once(client, mailroom):
+    key = portal_client_key(mailroom, "Bürgerportal")
+    assert submit(client, key).status_code == 202
+    service = mailroom.services.portal_clients
+    assert service.recently_accepted(key) is not None  # remembered: no event-store read
+    service.revoke(system_principal("test"), "Bürgerportal")
+    assert service.recently_accepted(key) is None
+    refused = submit(client, key)
+    assert refused.status_code == 401 and refused.json()["reason"] == "revoked_credentials"
+
+
+def test_a_remembered_key_is_answered_without_reading_the_event_store(
+    client, mailroom, monkeypatch
+):
+    key = portal_client_key(mailroom, "Bürgerportal")
+    assert submit(client, key).status_code == 202
+    reads: list[object] = []
+    original = mailroom.app.find_portal_client
+    monkeypatch.setattr(
+        mailroom.app, "find_portal_client", lambda i: reads.append(i) or original(i)
+    )
+    assert submit(client, key).status_code == 202
+    assert reads == []
+    mailroom.services.portal_clients.accepted_for_s = 0  # MAILROOM_PORTAL_KEY_MEMORY_S=0
+    mailroom.services.portal_clients.monotonic = lambda: time.monotonic() + 3600
+    assert submit(client, key).status_code == 202
+    assert submit(client, key).status_code == 202
+    assert len(reads) == 2  # every request reads the client again
