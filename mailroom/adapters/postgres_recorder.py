@@ -48,9 +48,9 @@ class OneRoundTripInsert(PostgresProcessRecorder):
 
     Every insert takes an exclusive lock on the events table (so notification ids commit in
     order, without gaps a reader could pass over). The library's insert syncs the pipeline
-    after the INSERT and again before COMMIT (psycopg's transaction blocks do that inside a
-    pipeline): the lock stays held over two more round trips and the Python work between
-    them, which under load waits for the GIL behind other requests. Here the whole
+    after the INSERT and sends COMMIT after reading the ids (psycopg's transaction blocks
+    sync inside a pipeline): the lock stays held over another round trip and the Python
+    work in between, which under load waits for the GIL behind other requests. Here the whole
     transaction is sent at once and answered at once; the lock is held for the server's
     work and the commit only. An error aborts the rest of the batch, COMMIT included, and
     the transaction is rolled back before the connection goes back to the pool.
