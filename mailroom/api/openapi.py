@@ -133,6 +133,11 @@ def _bearer_schemes(components: dict[str, Any]) -> set[str]:
     return names
 
 
+# Operations whose error answers are their own documented body, not a problem: /readyz
+# answers 503 with the readiness report (probes read the status, operators the body).
+OWN_ERROR_BODIES = frozenset({"/readyz"})
+
+
 def _complete_operation(path: str, operation: dict[str, Any], bearer_names: set[str]) -> None:
     security = [
         {BEARER if name in bearer_names else name: scopes for name, scopes in entry.items()}
@@ -156,7 +161,7 @@ def _complete_operation(path: str, operation: dict[str, Any], bearer_names: set[
         for status in COMMON_ERRORS:
             responses.setdefault(str(status), {})
     for key, response in responses.items():
-        if key.isdigit() and int(key) >= 400:
+        if key.isdigit() and int(key) >= 400 and path not in OWN_ERROR_BODIES:
             _problem_response(int(key), path, response)
     _metadata_part(operation)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -122,3 +122,24 @@ class ValidationProblemOut(ProblemOut):
 
 
 ErrorOut = ProblemOut  # the name the routes use
+
+
+class ConsumerTroubleOut(BaseModel):
+    consumer: str
+    source: str
+    state: Literal["retrying", "waiting", "stalled"]
+    attempts: int
+    since: datetime
+
+
+class ReadinessOut(BaseModel):
+    """``/readyz``: 200 ``ready`` or ``degraded`` (a consumer stalled: named, the intake
+    goes on), 503 ``not_ready`` (a store or the bus does not answer)."""
+
+    status: Literal["ready", "degraded", "not_ready"]
+    checks: dict[str, Literal["ok", "unreachable", "full", "timeout", "failed"]] = Field(
+        description="dependency -> its state"
+    )
+    consumers: list[ConsumerTroubleOut] = Field(
+        description="consumers that are retrying, waiting for a dependency or stalled"
+    )

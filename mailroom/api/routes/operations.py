@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from mailroom.api.deps import MailroomDep
+from mailroom.api.schemas import ReadinessOut
 from mailroom.bootstrap import Mailroom
 from mailroom.lag import LagMeter
 from mailroom.metrics import exposition
@@ -21,7 +22,30 @@ async def health() -> JSONResponse:
     return JSONResponse({"status": "alive"})
 
 
-@router.get("/readyz")
+_READY_EXAMPLE = {
+    "status": "ready",
+    "checks": {"event_store": "ok", "blob_store": "ok"},
+    "consumers": [],
+}
+_NOT_READY_EXAMPLE = {
+    "status": "not_ready",
+    "checks": {"event_store": "ok", "blob_store": "unreachable"},
+    "consumers": [],
+}
+
+
+@router.get(
+    "/readyz",
+    response_model=ReadinessOut,
+    responses={
+        200: {"content": {"application/json": {"example": _READY_EXAMPLE}}},
+        503: {
+            "description": "Not ready: a store or the bus does not answer (the same report)",
+            "model": ReadinessOut,
+            "content": {"application/json": {"example": _NOT_READY_EXAMPLE}},
+        },
+    },
+)
 async def ready(mailroom: MailroomDep) -> JSONResponse:
     """Readiness: every store reachable with room to write (and the bus, with Kafka). A
     stalled consumer shows as ``"status": "degraded"`` with 200, named in the body."""
