@@ -24,7 +24,7 @@ run: $(RUNTIME_STAMP)
 	$(BIN)/mailroom serve
 
 test: $(TEST_STAMP) test-packages lint typecheck
-	$(BIN)/pytest -q -n 2 --dist loadfile  # two processes: much of the suite waits on servers
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=20  # two processes: much of the suite waits on servers
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

@@ -14,7 +14,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 
 from mailroom.web import (
     routes_cases,
@@ -32,7 +31,7 @@ from mailroom.web import (
 )
 from mailroom.web.csrf import csrf_protect
 from mailroom.web.errors import install_web_error_handlers
-from mailroom.web.headers import PageHeaders
+from mailroom.web.headers import PageHeaders, PageSessions
 from mailroom.web.session import SIGN_IN_SECONDS
 from mailroom.web.templating import STATIC_DIR
 
@@ -64,7 +63,7 @@ def mount_web(app: FastAPI, mailroom: Any) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(PageHeaders)
     app.add_middleware(
-        SessionMiddleware,
+        PageSessions,
         secret_key=session_key(settings.secret()),
         session_cookie=SESSION_COOKIE,
         max_age=SIGN_IN_SECONDS,

@@ -9,6 +9,7 @@ The Content-Security-Policy allows scripts and style sheets from this server onl
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mailroom.web.errors import is_web_path
@@ -55,3 +56,14 @@ class PageHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class PageSessions(SessionMiddleware):
+    """Starlette's signed-cookie session, for pages only: the API, the operations endpoints
+    and /static have no session, and skip reading and re-signing the cookie."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not is_web_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)

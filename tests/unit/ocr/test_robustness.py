@@ -113,13 +113,14 @@ def test_an_unexpected_failure_of_the_document_becomes_document_unreadable() -> 
 def test_a_60_page_born_digital_pdf_is_read_from_its_text_layer_in_seconds(
     shared_engine: OcrEngine,
 ) -> None:
-    """It was reported at 4.5 minutes; it takes about 0.1 s (no page is rasterised)."""
+    """It was reported at 4.5 minutes; it takes about 0.1 s (no page is rasterised). The
+    bound is loose on purpose: on a loaded two-core CI machine it once took 22 s."""
     data = scans.born_digital_pdf_bytes([scans.LETTER_LINES] * 60)
 
     started = time.monotonic()
     result = shared_engine.read(data)
 
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 60
     assert result.method == TEXT_LAYER
     assert len(result.pages) == 60
     assert result.flags == ()
