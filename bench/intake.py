@@ -83,16 +83,43 @@ async def run(
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - started
-    latencies.sort()
+    return summary(requests, concurrency, latencies, errors, wall)
+
+
+def summary(
+    requests: int,
+    concurrency: int,
+    latencies: list[float],
+    errors: dict[int | str, int],
+    wall: float,
+) -> dict:
+    latencies = sorted(latencies)
     return {
         "requests": requests,
         "concurrency": concurrency,
         "ok": len(latencies),
         "errors": errors,
+        "wall": wall,
+        "latencies": latencies,
         "per_second": len(latencies) / wall,
         "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
         "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan"),
     }
+
+
+def merged(runs: list[dict]) -> dict:
+    """One summary of several rounds: their requests over their summed wall time."""
+    errors: dict[int | str, int] = {}
+    for r in runs:
+        for status, count in r["errors"].items():
+            errors[status] = errors.get(status, 0) + count
+    return summary(
+        sum(r["requests"] for r in runs),
+        runs[0]["concurrency"],
+        [latency for r in runs for latency in r["latencies"]],
+        errors,
+        sum(r["wall"] for r in runs),
+    )
 
 
 def _with_cpu(measured: Callable[[], Awaitable[dict]]) -> tuple[dict, dict[str, float]]:
@@ -195,6 +222,12 @@ def main() -> None:
         "request) beside the mailroom, same processes and concurrency, and print the ratio",
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="--ceiling: split the requests into this many alternating rounds of each side",
+    )
+    parser.add_argument(
         "--ceiling-table-lock",
         action="store_true",
         help="the ceiling takes the table lock the event store takes per write (the bound)",
@@ -230,13 +263,26 @@ def main() -> None:
             f" {'ratio':>6}  errors"
         )
         profiles: list[str] = []
+        rounds = max(1, args.rounds)
+        per_round = max(1, args.requests // rounds)
         for concurrency in args.concurrency:
-            bare, bare_cpu = _with_cpu(
-                lambda c=concurrency: run(ceiling_url, args.requests, c, payload, headers)
-            )
-            ours, ours_cpu = _with_cpu(
-                lambda c=concurrency: run(mailroom_url, args.requests, c, payload, headers)
-            )
+            # Alternating rounds: a machine that speeds up or slows down during the run
+            # (shared CPUs do) affects both sides alike.
+            bare_runs, ours_runs = [], []
+            bare_cpu: dict[str, float] = {}
+            ours_cpu: dict[str, float] = {}
+            for _ in range(rounds):
+                for url, runs, cpu in (
+                    (ceiling_url, bare_runs, bare_cpu),
+                    (mailroom_url, ours_runs, ours_cpu),
+                ):
+                    result, used = _with_cpu(
+                        lambda u=url, c=concurrency: run(u, per_round, c, payload, headers)
+                    )
+                    runs.append(result)
+                    for name, seconds in used.items():
+                        cpu[name] = cpu.get(name, 0.0) + seconds
+            bare, ours = merged(bare_runs), merged(ours_runs)
             profiles.append(
                 f"CPU ms per request at concurrency {concurrency}: "
                 f"ceiling {_cpu_line(bare_cpu, bare['ok'])}; "
