@@ -1,10 +1,11 @@
-"""The PostgreSQL process recorder with a time bound on its retries.
+"""The PostgreSQL process recorder: a time bound on its retries, one round trip per insert.
 
 eventsourcing retries every recorder call up to ten times when the database is away; with
 a pool that waits seconds for a connection, a request would hang for half a minute before
 the mailroom could answer 503. Here a failed call is repeated once, and only when it
 failed fast (a connection that died with a restarted server); a call that already waited
-for the pool fails at once. Selected with the library's PROCESS_RECORDER_TOPIC setting.
+for the pool fails at once. Each insert is sent as one batch (``OneRoundTripInsert``).
+Selected with the library's PROCESS_RECORDER_TOPIC setting.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+_OPEN_TRANSACTION = frozenset({TransactionStatus.INTRANS, TransactionStatus.INERROR})
 
 _FAST_FAILURE_S = 0.5
 _PAUSE_S = 0.1
@@ -71,7 +74,9 @@ class OneRoundTripInsert(PostgresProcessRecorder):
                         self._insert_stored_events(inserted, stored_events, **kwargs)
                     control.execute("COMMIT")
             except BaseException:
-                if conn.info.transaction_status != TransactionStatus.IDLE:
+                # Only a live session inside the aborted transaction is rolled back; a dead
+                # connection (status UNKNOWN) keeps its own error and is dropped by the pool.
+                if conn.info.transaction_status in _OPEN_TRANSACTION:
                     conn.execute("ROLLBACK")
                 raise
             if inserted is None:

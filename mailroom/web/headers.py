@@ -4,6 +4,10 @@ The Content-Security-Policy allows scripts and style sheets from this server onl
 ``<script>``, no ``hx-on`` / ``js:`` (htmx eval is off), no ``<style>`` elements — but
 ``style="…"`` attributes are allowed (the CSS bar chart sets ``--wert`` that way). Pages are
 ``no-store``: case data must not stay in the browser cache of a shared office PC.
+
+The session cookie is a page matter too (``PageSessions``): here, beside the other
+middleware that tells pages from the rest (``mailroom.web.session`` imports the templates,
+which import it).
 """
 
 from __future__ import annotations
