@@ -4,7 +4,8 @@
   status link; the access code was shown when submitting and is never mailed);
 * ``Case.Opened`` / ``Case.Reassigned``: the department that handles it;
 * ``Case.InformationRequested``: information is needed (by when; not what);
-* ``Case.Closed``: decided (not how).
+* ``Case.Closed``: decided (not how);
+* ``Case.Reopened``: the closed case is worked on again (not why: the reason is internal).
 
 Who gets it is decided by a recipient resolver (the Bürgerkonto's e-mail when the item
 belongs to an account that has one, else the e-mail the applicant gave in the portal); a
@@ -62,6 +63,7 @@ _KINDS: dict[type[Any], Kind] = {
     Case.Reassigned: Kind.DEPARTMENT_ASSIGNED,
     Case.InformationRequested: Kind.INFORMATION_REQUESTED,
     Case.Closed: Kind.DECIDED,
+    Case.Reopened: Kind.REOPENED,
 }
 
 
@@ -193,6 +195,8 @@ class NotificationConsumer:
             return self._mail(
                 kind, event, first, case.reference, case.department_id, due_date=due_date
             )
+        if isinstance(event, Case.Reopened):
+            return self._mail(kind, event, first, case.reference, case.department_id)
         return self._mail(
             kind, event, first, case.reference, case.department_id, outcome=event.outcome
         )

@@ -1,7 +1,8 @@
 """What a citizen is told by e-mail, and the German words for it (Jinja2 text templates).
 
-Four kinds: the request was received (the e-mail Eingangsbestätigung of a portal submission),
-a department took it on, information is needed, it was decided. An e-mail carries no personal
+Five kinds: the request was received (the e-mail Eingangsbestätigung of a portal submission),
+a department took it on, information is needed, it was decided, a closed case was reopened
+(never why). An e-mail carries no personal
 details: only the reference, a link to the status page, the department's name (not personal)
 and, for a request for information, the date the answer is due. Never the name, the subject
 of the request, what was asked for, the outcome (granted or not) or anything a clerk wrote:
@@ -34,6 +35,7 @@ class Kind(StrEnum):
     DEPARTMENT_ASSIGNED = "department_assigned"
     INFORMATION_REQUESTED = "information_requested"
     DECIDED = "decided"
+    REOPENED = "reopened"
 
 
 @dataclass(frozen=True)

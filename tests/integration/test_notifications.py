@@ -151,6 +151,27 @@ def test_information_needed_and_decided_are_mailed_without_what_the_clerk_wrote(
     assert len(smtp_server.messages) == 4  # a note or the answer is no news for the citizen
 
 
+def test_a_reopened_case_is_mailed_without_the_reason(notifying, smtp_server):
+    reference = submit_with_address(notifying)
+    smtp_server.wait_for(2)
+    casework = notifying.services.casework
+    casework.close(CLERK, reference, "granted")
+    smtp_server.wait_for(3)
+    casework.reopen(CLERK, reference, "intern: Widerspruch von Frau Musterfrau prüfen")
+    reopened = smtp_server.wait_for(4)[3]
+    assert reopened.rcpt_tos == (EMAIL,)
+    assert reopened.subject == f"Ihr Anliegen {reference}: wird wieder bearbeitet"
+    assert "wieder aufgenommen" in reopened.body
+    assert "Widerspruch" not in reopened.body and "intern" not in reopened.body
+    assert_impersonal(reopened.subject + reopened.body)
+    assert STATUS_LINK + reference in reopened.body
+    wait_until(
+        lambda: [r.kind for r in notifying_rows(notifying, reference)][-1:] == ["reopened"],
+        5,
+        "the reopened row",
+    )
+
+
 def test_refused_sends_are_retried_with_back_off_and_then_go_through(notifying, smtp_server):
     smtp_server.refuse(3)
     reference = submit_with_address(notifying)

@@ -22,6 +22,7 @@ VALUES = {
     Kind.DEPARTMENT_ASSIGNED: {"department": "Standesamt", "reassigned": False},
     Kind.INFORMATION_REQUESTED: {"due_date": "16.03.2026"},
     Kind.DECIDED: {"outcome": "granted"},
+    Kind.REOPENED: {},
 }
 
 
