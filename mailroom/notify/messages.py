@@ -2,11 +2,11 @@
 
 Five kinds: the request was received (the e-mail Eingangsbestätigung of a portal submission),
 a department took it on, information is needed, it was decided, a closed case was reopened
-(never why). An e-mail carries no personal
-details: only the reference, a link to the status page, the department's name (not personal)
-and, for a request for information, the date the answer is due. Never the name, the subject
-of the request, what was asked for, the outcome (granted or not) or anything a clerk wrote:
-e-mail is not a confidential channel, and the status page behind the access code is.
+(never why). An e-mail carries no personal details: only the reference, a link to the status
+page, the department's name (not personal) and, for a request for information, the date the
+answer is due. Never the name, the subject of the request, what was asked for, the outcome
+(granted or not) or anything a clerk wrote: e-mail is not a confidential channel, and the
+status page behind the access code is.
 
 Each template (``templates/KIND.txt``) renders to ``Betreff: ...``, an empty line, and the
 body; ``_signature.txt`` is the common close.

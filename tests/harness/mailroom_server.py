@@ -32,16 +32,16 @@ def serving(
     data_dir: Path | None = None,
     wrapper: Sequence[str] = (),
     args: Sequence[str] = (),
-    env: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
     **settings: str,
 ) -> Iterator[Server]:
     """``mailroom serve`` on a free port with a data dir under ``tmp_path`` (or ``data_dir``)
     and the given MAILROOM_* settings (lower-case names, e.g. ``max_upload_mb="250"``);
     ``wrapper`` is a command the server is started under (e.g. ``unshare …``), ``args`` are
-    added to ``serve`` (e.g. ``--workers 2``) and ``env`` to its environment."""
+    added to ``serve`` (e.g. ``--workers 2``) and ``extra_env`` to its environment."""
     port = free_port()
-    extra = env or {}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")} | extra
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
+    env |= extra_env or {}
     env |= {"MAILROOM_DATA_DIR": str(data_dir or tmp_path / "var"), "MAILROOM_PORT": str(port)}
     env |= {f"MAILROOM_{name.upper()}": value for name, value in settings.items()}
     process = subprocess.Popen(

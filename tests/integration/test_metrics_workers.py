@@ -55,7 +55,7 @@ def test_two_api_processes_sum_their_counters_in_every_scrape(
     multiproc_dir = tmp_path / "prometheus"
     multiproc_dir.mkdir()
     env = settings_env(settings) | {"PROMETHEUS_MULTIPROC_DIR": str(multiproc_dir)}
-    with serving(tmp_path, args=("--workers", "2"), env=env) as server:
+    with serving(tmp_path, args=("--workers", "2"), extra_env=env) as server:
         headers = {"Authorization": f"Bearer {key}", "Connection": "close"}
         for i in range(SUBMISSIONS):
             answer = httpx.post(
