@@ -4,7 +4,7 @@ eventsourcing retries every recorder call up to ten times when the database is a
 a pool that waits seconds for a connection, a request would hang for half a minute before
 the mailroom could answer 503. Here a failed call is repeated once, and only when it
 failed fast (a connection that died with a restarted server); a call that already waited
-for the pool fails at once. Each insert is sent as one batch (``OneRoundTripInsert``).
+for the pool fails at once. Each insert is one round trip (``OneRoundTripInsert``).
 Selected with the library's PROCESS_RECORDER_TOPIC setting.
 """
 
@@ -17,9 +17,11 @@ from typing import Any, TypeVar, cast
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,19 +49,79 @@ def _once_more_if_fast(retried: F) -> F:
 
 
 class OneRoundTripInsert(PostgresProcessRecorder):
-    """eventsourcing's insert with BEGIN, LOCK, NOTIFY, INSERT and COMMIT in one batch.
+    """eventsourcing's insert in one round trip, the table lock held for the server's work
+    and the commit only.
 
     Every insert takes an exclusive lock on the events table (so notification ids commit in
     order, without gaps a reader could pass over). The library's insert syncs the pipeline
     after the INSERT and sends COMMIT after reading the ids (psycopg's transaction blocks
     sync inside a pipeline): the lock stays held over another round trip and the Python
-    work in between, which under load waits for the GIL behind other requests. Here the whole
-    transaction is sent at once and answered at once; the lock is held for the server's
-    work and the commit only. An error aborts the rest of the batch, COMMIT included, and
-    the transaction is rolled back before the connection goes back to the pool.
+    work in between, which under load waits for the GIL behind other requests.
+
+    Events without tracking (every intake) are one prepared call of a server function that
+    takes the lock, notifies and inserts, in the statement's own transaction: one statement
+    for psycopg to send instead of six. Events with tracking (the workers) are BEGIN, LOCK,
+    NOTIFY, the tracking row, INSERT and COMMIT sent as one pipelined batch; an error aborts
+    the rest of it, COMMIT included, and the transaction is rolled back before the
+    connection goes back to the pool.
     """
 
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        events_table_name: str = "stored_events",
+        tracking_table_name: str = "notification_tracking",
+    ) -> None:
+        super().__init__(
+            datastore,
+            events_table_name=events_table_name,
+            tracking_table_name=tracking_table_name,
+        )
+        function = Identifier(datastore.schema, f"{self.events_table_name}_insert_locked")
+        table = Identifier(datastore.schema, self.events_table_name)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {function}(events {event}[]) "
+                "RETURNS SETOF bigint LANGUAGE plpgsql AS $body$ "
+                "BEGIN "
+                "SET LOCAL lock_timeout = '{lock_timeout}s'; "
+                "LOCK TABLE {table} IN EXCLUSIVE MODE; "
+                "NOTIFY {channel}; "
+                "RETURN QUERY INSERT INTO {table} AS t "
+                "(originator_id, originator_version, topic, state) "
+                "SELECT originator_id, originator_version, topic, state FROM unnest(events) "
+                "RETURNING notification_id; "
+                "END $body$"
+            ).format(
+                function=function,
+                event=Identifier(datastore.schema, self.stored_event_type_name),
+                lock_timeout=datastore.lock_timeout,
+                table=table,
+                channel=Identifier(self.channel_name),
+            )
+        )
+        self.insert_locked_statement = SQL(
+            "SELECT notification_id FROM {function}(%s) AS notification_id"
+        ).format(function=function)
+
     def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if kwargs.get("tracking") is None:
+            return self._insert_untracked(stored_events) if stored_events else None
+        return self._insert_tracked(stored_events, **kwargs)
+
+    def _insert_untracked(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        events = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            assert conn.autocommit  # the statement is its own transaction
+            curs.execute(self.insert_locked_statement, (events,), prepare=True)
+            return [row["notification_id"] for row in curs.fetchall()]
+
+    def _insert_tracked(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         inserted: Cursor[DictRow] | None = None

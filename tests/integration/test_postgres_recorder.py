@@ -3,10 +3,14 @@ the table lock and the library's guarantees (ids in commit order, atomic trackin
 
 from __future__ import annotations
 
+import tempfile
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore
@@ -73,22 +77,58 @@ def test_tracking_is_recorded_with_the_events_or_not_at_all(recorder):
     assert recorder.max_tracking_id("upstream") == 6
 
 
-def test_the_statements_and_the_commit_go_to_the_server_in_one_batch(recorder, tmp_path: Path):
-    """libpq's trace of the insert shows one Sync: LOCK, NOTIFY, INSERT and COMMIT were
-    sent together, so the table lock is not held across a second round trip (the
-    library's own insert syncs after the INSERT and sends COMMIT after reading the ids)."""
-    trace = tmp_path / "libpq.trace"
-    with trace.open("w") as out:
-        with recorder.datastore.get_connection() as conn:  # the pool's only connection
-            conn.pgconn.trace(out.fileno())
-            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
-        try:
-            recorder.insert_events([event(), event()])
-        finally:
-            with recorder.datastore.get_connection() as conn:
-                conn.pgconn.untrace()
-    frontend = [line.split("\t") for line in trace.read_text().splitlines()]
-    sent = [fields[2] for fields in frontend if len(fields) > 2 and fields[0] == "F"]
+def _frontend_messages(recorder, insert) -> tuple[list[str], str]:
+    """The protocol messages libpq sent for ``insert()``, and the whole trace."""
+    with tempfile.TemporaryDirectory() as tmp:
+        trace = Path(tmp) / "libpq.trace"
+        with trace.open("w") as out:
+            with recorder.datastore.get_connection() as conn:  # the pool's only connection
+                conn.pgconn.trace(out.fileno())
+                conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+            try:
+                insert()
+            finally:
+                with recorder.datastore.get_connection() as conn:
+                    conn.pgconn.untrace()
+        text = trace.read_text()
+    fields = [line.split("\t") for line in text.splitlines()]
+    return [f[2] for f in fields if len(f) > 2 and f[0] == "F"], text
+
+
+def test_an_insert_is_one_prepared_statement_in_one_round_trip(recorder):
+    """After the first insert on a connection (which prepares the statement), an insert is
+    Bind, Execute and one Sync: the lock, the notification and the insert run in the
+    server function, and the statement commits by itself."""
+    recorder.insert_events([event()])
+    sent, text = _frontend_messages(recorder, lambda: recorder.insert_events([event(), event()]))
+    assert sent.count("Sync") == 1 and "Parse" not in sent, sent
+    assert "insert_locked" in recorder.insert_locked_statement.as_string()
+    assert "BEGIN" not in text and "COMMIT" not in text  # the statement's own transaction
+
+
+def test_a_tracked_insert_sends_its_statements_and_the_commit_in_one_batch(recorder):
+    """libpq's trace of a worker's insert (with tracking) shows one Sync: LOCK, NOTIFY,
+    the tracking row, INSERT and COMMIT were sent together, so the table lock is not held
+    across a second round trip (the library's own insert syncs after the INSERT and sends
+    COMMIT after reading the ids)."""
+    sent, text = _frontend_messages(
+        recorder,
+        lambda: recorder.insert_events([event(), event()], tracking=Tracking("upstream", 1)),
+    )
     assert sent.count("Sync") == 1, sent
-    text = trace.read_text()
     assert "LOCK TABLE" in text and "NOTIFY" in text and "COMMIT" in text
+
+
+def test_an_insert_waits_for_the_exclusive_table_lock(recorder, postgres_url: str):
+    """The untracked insert takes the EXCLUSIVE lock (not only the ROW EXCLUSIVE lock every
+    INSERT takes): it waits while another transaction holds a ROW EXCLUSIVE lock, so
+    notification ids commit in the order they were issued."""
+    table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+    with psycopg.connect(postgres_url) as other:
+        other.execute(f"LOCK TABLE {table} IN ROW EXCLUSIVE MODE")  # an open transaction
+        with ThreadPoolExecutor(1) as pool:
+            insert = pool.submit(recorder.insert_events, [event()])
+            time.sleep(0.5)
+            assert not insert.done()  # held back by the lock
+            other.commit()
+            assert insert.result(timeout=5)
