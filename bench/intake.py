@@ -4,6 +4,13 @@ Against a running server:  python bench/intake.py --server http://127.0.0.1:8000
 Or let it start one:  python bench/intake.py --spawn embedded|production [--api-workers N]
 With the bare ceiling beside it (production mode, same PostgreSQL, S3, processes and
 concurrency):  python bench/intake.py --spawn production --intake-only --ceiling
+
+Every request carries its own file, as every citizen's upload is its own: a copy of the
+attachment whose PDF document id (the trailer's /ID, same length) is new, so the bytes and
+the content address differ while the structure is the same. ``--identical`` sends the very
+same bytes every time instead; the mailroom then stores one content-addressed key over and
+over, and moto (the test S3 server) fails some concurrent overwrites of one key with HTTP
+500 ("I/O operation on closed file"), which real S3 and MinIO do not.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import argparse
 import asyncio
 import json
 import os
+import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -43,12 +52,27 @@ def metadata() -> str:
     )
 
 
+_PDF_DOCUMENT_ID = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]+)>")
+
+
+def unique_copy(payload: bytes) -> bytes:
+    """``payload`` with a new PDF document id of the same length (offsets stay valid); a
+    file without one is returned as it is."""
+    found = list(_PDF_DOCUMENT_ID.finditer(payload))
+    if not found:
+        return payload
+    start, end = found[-1].span(1)  # the last trailer's: the one readers use
+    fresh = secrets.token_hex((end - start + 1) // 2)[: end - start].encode()
+    return payload[:start] + fresh + payload[end:]
+
+
 async def run(
     server: str,
     requests: int,
     concurrency: int,
     payload: bytes | None,
     headers: dict[str, str] | None = None,
+    identical: bool = False,
 ) -> dict:
     latencies: list[float] = []
     errors: dict[int | str, int] = {}
@@ -62,7 +86,8 @@ async def run(
         async def worker() -> None:
             while not queue.empty():
                 queue.get_nowait()
-                files = [("files", ("antrag.pdf", payload, "application/pdf"))] if payload else []
+                body = payload if identical or not payload else unique_copy(payload)
+                files = [("files", ("antrag.pdf", body, "application/pdf"))] if body else []
                 started = time.perf_counter()
                 try:
                     response = await client.post(
@@ -228,6 +253,12 @@ def main() -> None:
         help="--ceiling: split the requests into this many alternating rounds of each side",
     )
     parser.add_argument(
+        "--identical",
+        action="store_true",
+        help="send the very same file bytes with every request (default: a copy with its own "
+        "PDF document id per request, as real uploads differ)",
+    )
+    parser.add_argument(
         "--ceiling-table-lock",
         action="store_true",
         help="the ceiling takes the table lock the event store takes per write (the bound)",
@@ -236,7 +267,9 @@ def main() -> None:
     payload = args.file.read_bytes() if str(args.file) and args.file.is_file() else None
 
     def measure(server: str, headers: dict[str, str] | None = None) -> None:
-        asyncio.run(run(server, min(50, args.requests), 4, payload, headers))  # warm-up
+        asyncio.run(
+            run(server, min(50, args.requests), 4, payload, headers, args.identical)
+        )  # warm-up
         print(f"attachment: {len(payload) if payload else 0} bytes")
         print(
             f"{'concurrency':>11} {'requests':>8} {'ok':>6} {'subm/s':>8} "
@@ -244,7 +277,9 @@ def main() -> None:
         )
         for concurrency in args.concurrency:
             before = cpu_seconds_by_component()
-            r = asyncio.run(run(server, args.requests, concurrency, payload, headers))
+            r = asyncio.run(
+                run(server, args.requests, concurrency, payload, headers, args.identical)
+            )
             if args.cpu_profile:
                 time.sleep(3)  # let the workers catch up, so their share is counted
                 print_cpu_profile(before, cpu_seconds_by_component(), args.requests)
@@ -256,7 +291,7 @@ def main() -> None:
 
     def compare(mailroom_url: str, ceiling_url: str, headers: dict[str, str]) -> None:
         for url in (ceiling_url, mailroom_url):  # warm-up
-            asyncio.run(run(url, min(50, args.requests), 4, payload, headers))
+            asyncio.run(run(url, min(50, args.requests), 4, payload, headers, args.identical))
         print(f"attachment: {len(payload) if payload else 0} bytes")
         print(
             f"{'concurrency':>11} {'ceiling/s':>9} {'p99 ms':>7} {'mailroom/s':>10} {'p99 ms':>7}"
@@ -277,7 +312,9 @@ def main() -> None:
                     (mailroom_url, ours_runs, ours_cpu),
                 ):
                     result, used = _with_cpu(
-                        lambda u=url, c=concurrency: run(u, per_round, c, payload, headers)
+                        lambda u=url, c=concurrency: run(
+                            u, per_round, c, payload, headers, args.identical
+                        )
                     )
                     runs.append(result)
                     for name, seconds in used.items():

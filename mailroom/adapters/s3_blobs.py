@@ -20,7 +20,7 @@ import certifi
 import urllib3
 from minio import Minio
 from minio.error import MinioException, S3Error, ServerError
-from urllib3.exceptions import HTTPError
+from urllib3.exceptions import HTTPError, MaxRetryError
 
 from mailroom.outages import BLOB_STORE, DependencyUnavailableError, StorageFullError
 from mailroom.ports import BlobNotFoundError, BlobRef, StoredBlob, blob_ref_for, file_ref_for
@@ -169,6 +169,16 @@ class _ClosingResponse(io.RawIOBase):
         super().close()
 
 
+def _failure(exc: Exception) -> str:
+    """The failure's kind, with the last attempt's cause when retries ran out
+    (``MaxRetryError (ReadTimeoutError)``): what an operator needs to tell a timeout from a
+    refused connection. Never the URL (it names the bucket and key)."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(exc, MaxRetryError) and isinstance(reason, Exception):
+        return f"{type(exc).__name__} ({type(reason).__name__})"
+    return type(exc).__name__
+
+
 def _call(operation: Callable[[], T], missing: str | None = None) -> T:
     """Run a minio call, translating its failures into the port's errors."""
     try:
@@ -184,6 +194,6 @@ def _call(operation: Callable[[], T], missing: str | None = None) -> T:
     except ServerError as exc:
         raise DependencyUnavailableError(BLOB_STORE, f"HTTP {exc.status_code}") from exc
     except (HTTPError, OSError) as exc:
-        raise DependencyUnavailableError(BLOB_STORE, type(exc).__name__) from exc
+        raise DependencyUnavailableError(BLOB_STORE, _failure(exc)) from exc
     except MinioException as exc:
         raise DependencyUnavailableError(BLOB_STORE, type(exc).__name__) from exc

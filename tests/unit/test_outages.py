@@ -58,3 +58,17 @@ def test_outages_are_recognised_through_their_causes(error, outage):
 )
 def test_errors_of_the_input_are_not_outages(error):
     assert outage_of(error) is None
+
+
+def test_an_exhausted_s3_retry_names_the_last_attempts_cause_and_no_url():
+    from urllib3.exceptions import MaxRetryError, ResponseError
+
+    from mailroom.adapters.s3_blobs import _call
+
+    def failing() -> None:
+        raise MaxRetryError(None, "/bucket/sha256/abc", ResponseError("too many 500 responses"))  # type: ignore[arg-type]
+
+    with pytest.raises(DependencyUnavailableError) as raised:
+        _call(failing)
+    assert "MaxRetryError (ResponseError)" in str(raised.value)
+    assert "sha256" not in str(raised.value)
