@@ -2,10 +2,13 @@
 
 Starlette's form parser would hold the whole form until the endpoint runs and leaves the
 limits to the endpoint; a mailroom that accepts 100 MB requests cannot afford that. Here
-each file part goes straight into a spool file of this process (never into memory), its
-SHA-256 is computed on the way, and the per-file size, per-request size, file count, field
-size and the client's pace (idle timeout and a minimum average rate) are enforced as the
-bytes come in, so a request over a limit or a client that stalls is refused at once.
+the first megabyte of a request's files is kept in memory (most portal uploads are a few
+pages: no spool file to create, read back and delete) and everything beyond it goes into a
+spool file of this process, so memory per request stays bounded whatever the upload's
+size. Each file's SHA-256 is computed on the way, and the per-file size, per-request size,
+file count, field size and the client's pace (idle timeout and a minimum average rate) are
+enforced as the bytes come in, so a request over a limit or a client that stalls is
+refused at once.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from mailroom.ports import BlobRef, content_key
 from mailroom.services.intake import TooManyFilesError, Upload
 
 _MAX_FIELD_BYTES = 1024 * 1024
+_IN_MEMORY_FILE_BYTES = 1024 * 1024  # per request, all files together; the rest is spooled
 T = TypeVar("T")
 
 
@@ -60,7 +64,8 @@ class ReceiveLimits:
 class _Part:
     name: str = ""
     filename: str | None = None
-    path: Path | None = None
+    is_file: bool = False
+    path: Path | None = None  # the spool file, once the part no longer fits in memory
     file: BinaryIO | None = None
     digest: hashlib._Hash = field(default_factory=hashlib.sha256)
     size: int = 0
@@ -84,6 +89,7 @@ class _FormReader:
         self._header_value = b""
         self._headers: dict[bytes, bytes] = {}
         self.received = 0
+        self.in_memory = 0  # bytes of file parts held in memory
         self.error: Exception | None = None
 
     # -- python-multipart callbacks (errors are kept and raised after the chunk) ----------
@@ -116,8 +122,7 @@ class _FormReader:
             )
             return
         self.part.filename = _decode(options[b"filename"]) or None
-        self.part.path = self.spool / f"upload-{uuid.uuid4().hex}"
-        self.part.file = self._guarded(lambda: self.part.path.open("wb"))  # type: ignore[union-attr]
+        self.part.is_file = True
         self.files.append(self.part)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -125,7 +130,7 @@ class _FormReader:
             return
         chunk = data[start:end]
         part = self.part
-        if part.file is None:
+        if not part.is_file:
             part.value += chunk
             if len(part.value) > _MAX_FIELD_BYTES:
                 self._fail(RequestBodyTooLargeError(f"form field {part.name!r} is too large"))
@@ -140,13 +145,29 @@ class _FormReader:
             )
             return
         part.digest.update(chunk)
-        self._guarded(lambda: part.file.write(chunk))  # type: ignore[union-attr]
+        if part.file is None and self.in_memory + len(chunk) <= _IN_MEMORY_FILE_BYTES:
+            part.value += chunk
+            self.in_memory += len(chunk)
+            return
+        if part.file is None:
+            self._spill(part)
+        if part.file is not None:
+            self._guarded(lambda: part.file.write(chunk))  # type: ignore[union-attr]
+
+    def _spill(self, part: _Part) -> None:
+        """Move what the part holds in memory into a new spool file."""
+        part.path = self.spool / f"upload-{uuid.uuid4().hex}"
+        part.file = self._guarded(lambda: part.path.open("wb"))  # type: ignore[union-attr]
+        if part.file is not None:
+            self._guarded(lambda: part.file.write(part.value))  # type: ignore[union-attr]
+        self.in_memory -= len(part.value)
+        part.value = bytearray()
 
     def on_part_end(self) -> None:
         part = self.part
         if part.file is not None:
             self._guarded(part.file.close)
-        elif part.name:
+        elif not part.is_file and part.name:
             self.fields[part.name] = part.value.decode("utf-8", errors="replace")
 
     # ----------------------------------------------------------------------------------
@@ -168,11 +189,10 @@ class _FormReader:
         return [
             Upload(
                 part.filename,
-                part.path,
+                part.path if part.path is not None else bytes(part.value),
                 BlobRef(content_key(part.digest.hexdigest()), part.digest.hexdigest(), part.size),
             )
             for part in self.files
-            if part.path is not None
         ]
 
     def discard(self) -> None:
@@ -258,7 +278,10 @@ async def _paced(request: Request, limits: ReceiveLimits) -> AsyncIterator[bytes
         if wait <= 0:
             raise BodyTimeoutError("the request body arrives too slowly")
         try:
-            chunk = await asyncio.wait_for(stream.__anext__(), timeout=wait)
+            # asyncio.timeout, not wait_for: no task per chunk (Python 3.11's wait_for
+            # wraps every awaited chunk in a task of its own).
+            async with asyncio.timeout(wait):
+                chunk = await stream.__anext__()
         except StopAsyncIteration:
             return
         except TimeoutError:
