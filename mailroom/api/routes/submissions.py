@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
@@ -58,7 +58,7 @@ async def submit(
     mailroom: MailroomDep,
     client: PortalClientDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
-) -> SubmissionReceipt:
+) -> Response:
     """Accept a submission from the citizen portal: durable before 202 is returned.
 
     The portal authenticates with its client key (``Authorization: Bearer KEY``); an
@@ -70,11 +70,13 @@ async def submit(
                 parsed.to_submission(), form.uploads, idempotency_key, client=client
             )
         )
-    return SubmissionReceipt(
+    answer = SubmissionReceipt(
         reference=receipt.reference,
         access_code=receipt.access_code,
         status_url=status_url(request, receipt.reference),
     )
+    # Sent as it is: FastAPI would validate and re-serialise the model it was built from.
+    return Response(answer.model_dump_json(), status_code=202, media_type="application/json")
 
 
 _REFERENCE = "__reference__"
