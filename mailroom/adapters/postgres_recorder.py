@@ -16,8 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresProcessRecorder
-from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg import Cursor
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
@@ -79,9 +78,12 @@ class OneRoundTripInsert(PostgresProcessRecorder):
         )
         function = Identifier(datastore.schema, f"{self.events_table_name}_insert_locked")
         table = Identifier(datastore.schema, self.events_table_name)
+        # Four arrays rather than one array of the library's composite type: psycopg sends
+        # them in binary, where a composite array is text (every state escaped in Python).
         self.sql_create_statements.append(
             SQL(
-                "CREATE OR REPLACE FUNCTION {function}(events {event}[]) "
+                "CREATE OR REPLACE FUNCTION {function}(originator_ids {id_type}[], "
+                "originator_versions bigint[], topics text[], states bytea[]) "
                 "RETURNS SETOF bigint LANGUAGE plpgsql AS $body$ "
                 "BEGIN "
                 "SET LOCAL lock_timeout = '{lock_timeout}s'; "
@@ -89,19 +91,19 @@ class OneRoundTripInsert(PostgresProcessRecorder):
                 "NOTIFY {channel}; "
                 "RETURN QUERY INSERT INTO {table} AS t "
                 "(originator_id, originator_version, topic, state) "
-                "SELECT originator_id, originator_version, topic, state FROM unnest(events) "
+                "SELECT * FROM unnest(originator_ids, originator_versions, topics, states) "
                 "RETURNING notification_id; "
                 "END $body$"
             ).format(
                 function=function,
-                event=Identifier(datastore.schema, self.stored_event_type_name),
+                id_type=Identifier(datastore.originator_id_type),
                 lock_timeout=datastore.lock_timeout,
                 table=table,
                 channel=Identifier(self.channel_name),
             )
         )
         self.insert_locked_statement = SQL(
-            "SELECT notification_id FROM {function}(%s) AS notification_id"
+            "SELECT notification_id FROM {function}(%s, %s, %s, %s) AS notification_id"
         ).format(function=function)
 
     def insert_events(
@@ -112,13 +114,15 @@ class OneRoundTripInsert(PostgresProcessRecorder):
         return self._insert_tracked(stored_events, **kwargs)
 
     def _insert_untracked(self, stored_events: Sequence[StoredEvent]) -> list[int]:
-        events = [
-            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-            for e in stored_events
-        ]
+        columns = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             assert conn.autocommit  # the statement is its own transaction
-            curs.execute(self.insert_locked_statement, (events,), prepare=True)
+            curs.execute(self.insert_locked_statement, columns, prepare=True)
             return [row["notification_id"] for row in curs.fetchall()]
 
     def _insert_tracked(

@@ -55,6 +55,17 @@ def test_an_insert_returns_its_notification_ids_in_order(recorder):
     assert [n.id for n in stored] == [*first, *second]
 
 
+def test_an_insert_stores_every_field_as_it_was_given(recorder):
+    binary = StoredEvent(uuid.uuid4(), 7, 'test.Odd"Topic,{x}', bytes(range(256)) + b'\\"{,}')
+    recorder.insert_events([binary])
+    (stored,) = recorder.select_events(binary.originator_id)
+    assert (stored.originator_version, stored.topic, stored.state) == (
+        binary.originator_version,
+        binary.topic,
+        binary.state,
+    )
+
+
 def test_a_conflicting_insert_stores_nothing_and_leaves_the_connection_usable(recorder):
     taken = uuid.uuid4()
     recorder.insert_events([event(taken)])
