@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from starlette.requests import Request
@@ -58,7 +59,10 @@ def _receive(spool: Path, files: list[bytes]) -> list[tuple[str, bool, bool]]:
             assert [s[0] for s in seen] == [hashlib.sha256(f).hexdigest() for f in files]
             return seen
 
-    seen = asyncio.run(read())
+    # In a thread of its own: the browser tests' Playwright keeps an event loop running in
+    # the main thread of a test process.
+    with ThreadPoolExecutor(1) as pool:
+        seen = pool.submit(asyncio.run, read()).result()
     assert not list(spool.iterdir()), "spool files were left behind"
     return seen
 
