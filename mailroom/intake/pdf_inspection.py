@@ -181,6 +181,27 @@ def _inspect_document(
     return pages, flags
 
 
+def _strictly_read(
+    content: Content, header_offset: int, raw: RawReader, limits: UploadLimits, filename: str | None
+) -> Findings | None:
+    """The findings of a file that pypdf reads in strict mode without a warning, or None.
+
+    A well-formed file (nearly every upload) needs none of the tolerance of non-strict mode,
+    whose opening also reads the header of every object in the cross-reference table (the
+    larger part of the inspection's time). What strict mode refuses or warns about is read
+    again tolerantly by the caller, which then decides (and flags a repair): a finding
+    (encrypted, too many pages, an oversized image) is the same in either mode.
+    """
+    with _pypdf_warnings() as warnings, content.open(header_offset) as body:
+        try:
+            findings = _inspect_document(PdfReader(body, strict=True), raw, limits, filename)
+        except RejectedFileError:
+            raise
+        except Exception:  # whatever strict mode refuses: the tolerant reading decides
+            return None
+    return None if warnings else findings
+
+
 def inspect_pdf(
     content: Content, header_offset: int, limits: UploadLimits, filename: str | None
 ) -> Findings:
@@ -197,6 +218,10 @@ def inspect_pdf(
     def raw(offset: int, length: int) -> bytes:
         return content.read_at(header_offset + offset, length)
 
+    if end_state == "clean" and (
+        found := _strictly_read(content, header_offset, raw, limits, filename)
+    ):
+        return found
     with _pypdf_warnings() as repair_warnings, content.open(header_offset) as body:
         try:
             reader = PdfReader(body, strict=False)

@@ -129,6 +129,41 @@ def test_pdf_with_broken_xref_offsets_is_accepted_and_flagged_as_repaired() -> N
     assert "PDF repaired" in result.flags
 
 
+def _strictness_of_each_reading(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The ``strict`` argument of every PdfReader the inspection opens."""
+    import mailroom.intake.pdf_inspection as pdf_inspection
+
+    seen: list[bool] = []
+
+    def recording(stream: object, strict: bool = False) -> PdfReader:
+        seen.append(strict)
+        return PdfReader(stream, strict=strict)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pdf_inspection, "PdfReader", recording)
+    return seen
+
+
+def test_a_well_formed_pdf_is_read_once_in_strict_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    readings = _strictness_of_each_reading(monkeypatch)
+    result = inspect_file(documents.text_pdf(["Seite 1", "Seite 2"]), filename="a.pdf")
+    assert result == InspectedFile(PDF, 2, ())
+    assert readings == [True]
+
+
+def test_what_strict_mode_refuses_is_read_again_tolerantly_and_flagged_as_repaired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A catalog that names /Pages twice (same length, so the offsets hold): strict mode
+    refuses it, the tolerant reading accepts it with a warning, hence the flag."""
+    pdf = documents.text_pdf(["Seite 1"])
+    twice = pdf.replace(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Pages 2 0 R   /Pages 2 0 R >>")
+    assert len(twice) == len(pdf) and twice != pdf
+    readings = _strictness_of_each_reading(monkeypatch)
+    result = inspect_file(twice, filename="a.pdf")
+    assert result.pages == 1 and "PDF repaired" in result.flags
+    assert readings == [True, False]
+
+
 def test_leading_garbage_before_pdf_header_is_accepted_and_flagged() -> None:
     result = inspect_file(documents.junk_before_header_pdf(), filename="batch.pdf")
     assert result == InspectedFile(PDF, 1, ("leading garbage before %PDF- header",))
