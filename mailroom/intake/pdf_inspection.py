@@ -3,7 +3,9 @@
 Checks, in order: a readable end of file (so truncated files are rejected without a repair
 attempt), encryption (the empty user password is tried, nothing else), the page count, and
 then the document is scanned for active content, attachments and oversized page images.
-Repairs pypdf performs in non-strict mode are detected from the warnings it logs.
+A file whose end looks intact is read in pypdf's strict mode first; only what strict mode
+refuses or warns about is read again in non-strict mode, whose repairs are detected from
+the warnings it logs.
 """
 
 from __future__ import annotations
