@@ -70,10 +70,10 @@ async def run(
     server: str,
     requests: int,
     concurrency: int,
-    payload: bytes | None,
+    body: Callable[[], bytes | None],
     headers: dict[str, str] | None = None,
-    identical: bool = False,
 ) -> dict:
+    """``body()``: the file of one request (None: a submission without a file)."""
     latencies: list[float] = []
     errors: dict[int | str, int] = {}
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -86,8 +86,8 @@ async def run(
         async def worker() -> None:
             while not queue.empty():
                 queue.get_nowait()
-                body = payload if identical or not payload else unique_copy(payload)
-                files = [("files", ("antrag.pdf", body, "application/pdf"))] if body else []
+                data = body()
+                files = [("files", ("antrag.pdf", data, "application/pdf"))] if data else []
                 started = time.perf_counter()
                 try:
                     response = await client.post(
@@ -266,10 +266,11 @@ def main() -> None:
     args = parser.parse_args()
     payload = args.file.read_bytes() if str(args.file) and args.file.is_file() else None
 
+    def body() -> bytes | None:
+        return payload if args.identical or payload is None else unique_copy(payload)
+
     def measure(server: str, headers: dict[str, str] | None = None) -> None:
-        asyncio.run(
-            run(server, min(50, args.requests), 4, payload, headers, args.identical)
-        )  # warm-up
+        asyncio.run(run(server, min(50, args.requests), 4, body, headers))  # warm-up
         print(f"attachment: {len(payload) if payload else 0} bytes")
         print(
             f"{'concurrency':>11} {'requests':>8} {'ok':>6} {'subm/s':>8} "
@@ -277,9 +278,7 @@ def main() -> None:
         )
         for concurrency in args.concurrency:
             before = cpu_seconds_by_component()
-            r = asyncio.run(
-                run(server, args.requests, concurrency, payload, headers, args.identical)
-            )
+            r = asyncio.run(run(server, args.requests, concurrency, body, headers))
             if args.cpu_profile:
                 time.sleep(3)  # let the workers catch up, so their share is counted
                 print_cpu_profile(before, cpu_seconds_by_component(), args.requests)
@@ -291,7 +290,7 @@ def main() -> None:
 
     def compare(mailroom_url: str, ceiling_url: str, headers: dict[str, str]) -> None:
         for url in (ceiling_url, mailroom_url):  # warm-up
-            asyncio.run(run(url, min(50, args.requests), 4, payload, headers, args.identical))
+            asyncio.run(run(url, min(50, args.requests), 4, body, headers))
         print(f"attachment: {len(payload) if payload else 0} bytes")
         print(
             f"{'concurrency':>11} {'ceiling/s':>9} {'p99 ms':>7} {'mailroom/s':>10} {'p99 ms':>7}"
@@ -312,9 +311,7 @@ def main() -> None:
                     (mailroom_url, ours_runs, ours_cpu),
                 ):
                     result, used = _with_cpu(
-                        lambda u=url, c=concurrency: run(
-                            u, per_round, c, payload, headers, args.identical
-                        )
+                        lambda u=url, c=concurrency: run(u, per_round, c, body, headers)
                     )
                     runs.append(result)
                     for name, seconds in used.items():

@@ -189,10 +189,11 @@ def _strictly_read(
     """The findings of a file that pypdf reads in strict mode without a warning, or None.
 
     A well-formed file (nearly every upload) needs none of the tolerance of non-strict mode,
-    whose opening also reads the header of every object in the cross-reference table (the
-    larger part of the inspection's time). What strict mode refuses or warns about is read
-    again tolerantly by the caller, which then decides (and flags a repair): a finding
-    (encrypted, too many pages, an oversized image) is the same in either mode.
+    whose opening also reads the header of every object in the cross-reference table
+    (10–20 % of the inspection's time for a one-page letter). What strict mode refuses or
+    warns about is read again tolerantly by the caller, which then decides (and flags a
+    repair): a finding (encrypted, too many pages, an oversized image) is the same in
+    either mode.
     """
     with _pypdf_warnings() as warnings, content.open(header_offset) as body:
         try:
@@ -220,10 +221,10 @@ def inspect_pdf(
     def raw(offset: int, length: int) -> bytes:
         return content.read_at(header_offset + offset, length)
 
-    if end_state == "clean" and (
-        found := _strictly_read(content, header_offset, raw, limits, filename)
-    ):
-        return found
+    if end_state == "clean":
+        strict = _strictly_read(content, header_offset, raw, limits, filename)
+        if strict is not None:
+            return strict
     with _pypdf_warnings() as repair_warnings, content.open(header_offset) as body:
         try:
             reader = PdfReader(body, strict=False)
