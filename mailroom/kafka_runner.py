@@ -33,6 +33,7 @@ from mailroom.adapters.public_events import by_topic
 from mailroom.application import MailroomApp
 from mailroom.consumers.base import Consumer, background_loops
 from mailroom.consumers.delivery import Delivery
+from mailroom.liveness import HEARTBEATS, Heartbeats
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,10 @@ class KafkaWorker:
         kafka: KafkaConsumer,
         topics: list[str],
         delivery: Delivery,
+        heartbeats: Heartbeats = HEARTBEATS,
     ) -> None:
         self.consumer = consumer
+        self.heartbeats = heartbeats
         self.delivery = delivery
         self.app = app
         self.kafka = kafka
@@ -101,8 +104,12 @@ class KafkaWorker:
         for thread in loops:
             thread.start()
         failures = 0
+        loop = f"worker {self.consumer.name}"
+        # A poll's records may take up to max.poll.interval.ms (then the group drops us).
+        turn_s = self.kafka.config["max_poll_interval_ms"] / 1000
         try:
             while not stop.is_set():
+                self.heartbeats.expect_within(loop, turn_s)
                 try:
                     batches = self.kafka.poll(timeout_ms=200)
                     wait_s = self._handle(batches)
@@ -112,8 +119,10 @@ class KafkaWorker:
                     log.warning("%s: broker unavailable (attempt %s)", self.consumer.name, failures)
                     wait_s = min(5.0, 0.5 * 2**failures)  # resume soon after the broker is back
                 if wait_s:
+                    self.heartbeats.expect_within(loop, wait_s)
                     stop.wait(wait_s)
         finally:
+            self.heartbeats.forget(loop)
             try:
                 self._commit(force=True)
             finally:

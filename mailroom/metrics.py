@@ -8,18 +8,21 @@ Two kinds, served together at ``/metrics``:
 * **Counters of this process** (intake, OCR seconds per page, router decisions, HTTP
   latency) in prometheus_client's default registry. In the embedded mode everything runs in
   the API process; in production the workers and the relay serve theirs on
-  ``MAILROOM_METRICS_PORT`` (``serve_process_metrics``). For ``mailroom serve --workers N``
-  set ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multi-process mode) so that the N
-  API processes' counters are summed.
+  ``MAILROOM_METRICS_PORT`` (``serve_process_metrics``), with their liveness at
+  ``/healthz``. For ``mailroom serve --workers N`` set ``PROMETHEUS_MULTIPROC_DIR``
+  (prometheus_client's multi-process mode) so that the N API processes' counters are summed.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ParamSpec, TypeVar
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import (
     REGISTRY,
@@ -27,13 +30,14 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
-    start_http_server,
+    make_wsgi_app,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, ThreadingWSGIServer
 from prometheus_client.registry import Collector
 
 from mailroom.consumers.health import STALLED
+from mailroom.liveness import HEARTBEATS
 from mailroom.logs import log_context
 from mailroom.readiness import OK, ReadinessReport
 
@@ -195,17 +199,45 @@ def _process_registry() -> CollectorRegistry:
 
 
 def serve_process_metrics(port: int | None) -> None:
-    """Serve this process's counters on ``port`` (workers and the relay), when set."""
+    """Serve this process's counters at ``/metrics`` and its liveness at ``/healthz``
+    (``mailroom.liveness``) on ``port`` (workers and the relay), when set."""
     global _serving
     if port is None or _serving:
         return
     try:
-        start_http_server(port)
+        server = make_server(
+            "0.0.0.0",  # noqa: S104 (scraped and probed from outside the pod)
+            port,
+            _process_endpoints,
+            ThreadingWSGIServer,
+            handler_class=_QuietHandler,
+        )
     except OSError as exc:  # a taken port must not stop the mail: say so and go on
         log.error("cannot serve metrics on port %s (%s); this process serves none", port, exc)
         return
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     _serving = True
-    log.info("metrics of this process on port %s", port)
+    log.info("metrics and liveness of this process on port %s", port)
 
 
 _serving = False
+_metrics_app = make_wsgi_app()
+
+
+def _process_endpoints(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    if environ.get("PATH_INFO") != "/healthz":
+        return _metrics_app(environ, start_response)
+    report = HEARTBEATS.report()
+    body = json.dumps(
+        {"status": "alive" if report.alive else "late", "loops": report.loops}
+    ).encode()
+    start_response(
+        "200 OK" if report.alive else "503 Service Unavailable",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Probes every few seconds: no access line for each."""

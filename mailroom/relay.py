@@ -20,10 +20,15 @@ from eventsourcing.persistence import Tracking
 from mailroom.adapters.cloudevents import EventContract, kafka_topic_for
 from mailroom.adapters.public_events import PRIVATE_EVENTS
 from mailroom.application import MailroomApp
+from mailroom.liveness import HEARTBEATS, Heartbeats
 
 log = logging.getLogger(__name__)
 
 RELAY = "relay"
+RELAY_LOOP = "relay"  # its name in the process's liveness report
+# The longest a batch may take: the flush, then up to a minute for each acknowledgement
+# still missing (nearly always none); a relay this long without a turn is hung.
+_BATCH_TURN_S = 300.0
 # Events that never leave the event store: secrets have no place on a shared bus.
 PRIVATE_TOPICS = PRIVATE_EVENTS
 
@@ -37,8 +42,10 @@ class OutboxRelay:
         contract: EventContract,
         ensure_topic: Callable[[str], None],
         batch: int = 500,
+        heartbeats: Heartbeats = HEARTBEATS,
     ) -> None:
         self.app = app
+        self.heartbeats = heartbeats
         self.make_producer = make_producer
         self.producer = make_producer()
         self.topic_prefix = topic_prefix
@@ -85,6 +92,7 @@ class OutboxRelay:
         failures = 0
         try:
             while not stop.is_set():
+                self.heartbeats.expect_within(RELAY_LOOP, _BATCH_TURN_S)
                 try:
                     published = self.publish_batch()
                 except Exception:  # broker away or producer broken: start again from position
@@ -93,13 +101,16 @@ class OutboxRelay:
                         "publishing failed (attempt %s); retrying from %s", failures, self.position
                     )
                     self._replace_producer()
-                    stop.wait(min(30.0, 0.5 * 2**failures))
+                    pause_s = min(30.0, 0.5 * 2**failures)
+                    self.heartbeats.expect_within(RELAY_LOOP, pause_s)
+                    stop.wait(pause_s)
                     continue
                 failures = 0
                 if not published:
                     wake.wait(idle_wait_s)
                     wake.clear()
         finally:
+            self.heartbeats.forget(RELAY_LOOP)
             self.producer.close(timeout=10)
 
     def _replace_producer(self) -> None:

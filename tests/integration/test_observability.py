@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -367,9 +368,14 @@ def test_with_kafka_the_consumer_lag_is_end_offsets_minus_the_groups_position(
         composed.stop()
 
 
-def test_a_worker_serves_its_own_counters_on_the_metrics_port():
+def test_a_worker_serves_its_own_counters_and_liveness_on_the_metrics_port():
+    """GIVEN a process serving on its metrics port
+    THEN /metrics has its counters, and /healthz answers 200 while its loops keep their
+    promises and 503 naming the loop that is late (a hung worker, to be restarted)."""
+    import urllib.error
     import urllib.request
 
+    from mailroom.liveness import GRACE_S, HEARTBEATS
     from mailroom.metrics import serve_process_metrics
     from tests.harness.ports import free_port
 
@@ -379,6 +385,26 @@ def test_a_worker_serves_its_own_counters_on_the_metrics_port():
         text = answer.read().decode()
     for family in ("mailroom_router_decisions", "mailroom_ocr_page_seconds", "mailroom_intake"):
         assert f"# TYPE {family}" in text
+
+    def healthz() -> tuple[int, dict[str, Any]]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    HEARTBEATS.expect_within("worker busy", 60)
+    HEARTBEATS.expect_within("worker hung", -GRACE_S - 1)  # its promise ran out a second ago
+    try:
+        assert healthz() == (
+            503,
+            {"status": "late", "loops": {"worker busy": "ok", "worker hung": "late"}},
+        )
+        HEARTBEATS.forget("worker hung")
+        assert healthz() == (200, {"status": "alive", "loops": {"worker busy": "ok"}})
+    finally:
+        HEARTBEATS.forget("worker hung")
+        HEARTBEATS.forget("worker busy")
 
 
 def test_latency_is_labelled_by_route_template_never_by_raw_path(client):
@@ -438,6 +464,12 @@ def test_in_production_workers_log_json_lines_with_the_item_and_serve_their_coun
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
         text = answer.read().decode()
     assert 'mailroom_router_decisions_total{decision="routed",how="service-key"} 1.0' in text
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:
+        liveness = json.loads(answer.read())
+    assert liveness == {
+        "status": "alive",
+        "loops": {f"worker {name}": "ok" for name in worker_names(stack.mailroom)},
+    }
 
     meter = LagMeter(stack.mailroom)
     try:

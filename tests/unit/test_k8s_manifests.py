@@ -94,6 +94,21 @@ def test_the_api_is_ready_on_readyz_and_alive_on_healthz():
     assert service["spec"]["selector"] == _deployments()["api"]["spec"]["selector"]["matchLabels"]
 
 
+def test_the_relay_and_every_worker_are_restarted_when_a_loop_hangs():
+    """Their /healthz (mailroom/liveness.py) is on the metrics port, in both stacks."""
+    for name, service in _compose_mailroom_services().items():
+        if service["command"][1] not in ("relay", "worker"):
+            continue
+        container = _container(_deployments()[name])
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        (port,) = [p for p in container["ports"] if p["name"] == "metrics"]
+        assert env["MAILROOM_METRICS_PORT"] == str(port["containerPort"]), name
+        for probe in ("livenessProbe", "startupProbe"):
+            assert container[probe]["httpGet"] == {"path": "/healthz", "port": "metrics"}, name
+        assert _compose_environment(name)["MAILROOM_METRICS_PORT"] == "9100", name
+        assert service["healthcheck"]["test"][-1] == "http://127.0.0.1:9100/healthz", name
+
+
 def test_exactly_one_relay_runs_even_during_a_rollout():
     relay = _deployments()["relay"]["spec"]
     assert relay["replicas"] == 1

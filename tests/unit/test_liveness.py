@@ -1,0 +1,138 @@
+"""Liveness: a loop that does not come back within its promise makes its process late."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from mailroom.kafka_runner import KafkaWorker
+from mailroom.liveness import Heartbeats, LivenessReport
+from mailroom.relay import RELAY_LOOP, OutboxRelay
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_process_without_loops_is_alive():
+    assert Heartbeats(Clock()).report() == LivenessReport({})
+    assert LivenessReport({}).alive
+
+
+def test_a_loop_is_late_only_after_its_promise_and_the_grace():
+    clock = Clock()
+    beats = Heartbeats(clock, grace_s=10)
+    beats.expect_within("worker router", 30)
+    clock.now += 40
+    assert beats.report().loops == {"worker router": "ok"}
+    clock.now += 1
+    report = beats.report()
+    assert report.loops == {"worker router": "late"}
+    assert not report.alive
+    beats.expect_within("worker router", 30)  # it came back: a new promise
+    assert beats.report().alive
+
+
+def test_a_loop_that_ended_on_purpose_is_no_longer_expected():
+    clock = Clock()
+    beats = Heartbeats(clock, grace_s=0)
+    beats.expect_within("relay", 1)
+    beats.forget("relay")
+    clock.now += 100
+    assert beats.report() == LivenessReport({})
+
+
+class HangingKafka:
+    """A consumer client whose second poll never returns until released: a hung worker."""
+
+    def __init__(self) -> None:
+        self.config = {"max_poll_interval_ms": 300_000}
+        self.polls = 0
+        self.hanging = threading.Event()
+        self.release = threading.Event()
+
+    def subscribe(self, topics: list[str], listener: Any) -> None:
+        pass
+
+    def poll(self, timeout_ms: int) -> dict[Any, Any]:
+        self.polls += 1
+        if self.polls == 2:
+            self.hanging.set()
+            self.release.wait(30)
+        return {}
+
+    def commit(self, offsets: Any) -> None:
+        pass
+
+    def commit_async(self, offsets: Any) -> None:
+        pass
+
+    def close(self, autocommit: bool) -> None:
+        pass
+
+
+class QuietConsumer:
+    name = "router"
+    topics: tuple[str, ...] = ()
+
+
+def test_a_worker_hung_in_a_poll_is_reported_late_after_the_poll_interval():
+    """GIVEN a worker whose Kafka poll hangs
+    THEN it is alive until max.poll.interval.ms and the grace are over, then late (the
+    probe restarts it); once it stops on purpose it is no longer expected."""
+    clock = Clock()
+    beats = Heartbeats(clock, grace_s=60)
+    kafka = HangingKafka()
+    worker = KafkaWorker(QuietConsumer(), None, kafka, [], None, heartbeats=beats)  # type: ignore[arg-type]
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    try:
+        assert kafka.hanging.wait(10), "the second poll was not reached"
+        assert beats.report().loops == {"worker router": "ok"}
+        clock.now += 300 + 60 + 1  # the poll interval and the grace are over
+        assert beats.report().loops == {"worker router": "late"}
+    finally:
+        stop.set()
+        kafka.release.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert beats.report() == LivenessReport({})
+
+
+class Notifications:
+    """An event store with nothing to publish, which notes the relay's liveness on each turn."""
+
+    def __init__(self, beats: Heartbeats, stop: threading.Event) -> None:
+        self.save_listeners: list[Any] = []
+        self.beats = beats
+        self.stop = stop
+        self.seen: list[dict[str, str]] = []
+
+    def position(self, name: str) -> int:
+        return 0
+
+    def notifications_after(self, position: int, limit: int) -> list[Any]:
+        self.seen.append(self.beats.report().loops)
+        if len(self.seen) == 3:
+            self.stop.set()
+        return []
+
+
+class Producer:
+    def close(self, timeout: float) -> None:
+        pass
+
+
+def test_the_relay_promises_to_be_back_on_every_turn_and_forgets_when_stopped():
+    beats = Heartbeats(Clock(), grace_s=0)
+    stop = threading.Event()
+    app = Notifications(beats, stop)
+    relay = OutboxRelay(app, Producer, "t", None, lambda _: None, heartbeats=beats)  # type: ignore[arg-type]
+    relay.run(stop, idle_wait_s=0)
+    assert app.seen == [{RELAY_LOOP: "ok"}] * 3
+    assert beats.report() == LivenessReport({})
