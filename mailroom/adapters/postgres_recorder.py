@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, cast
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
@@ -22,7 +22,17 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from mailroom.adapters.pg_arrays import (
+    BigintArray,
+    ByteaArray,
+    TextArray,
+    UuidArray,
+    register_array_dumpers,
+)
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+register_array_dumpers()  # for the pool's connections, made after this import
 
 _OPEN_TRANSACTION = frozenset({TransactionStatus.INTRANS, TransactionStatus.INERROR})
 
@@ -78,8 +88,9 @@ class OneRoundTripInsert(PostgresProcessRecorder):
         )
         function = Identifier(datastore.schema, f"{self.events_table_name}_insert_locked")
         table = Identifier(datastore.schema, self.events_table_name)
-        # Four arrays rather than one array of the library's composite type: psycopg sends
-        # them in binary, where a composite array is text (every state escaped in Python).
+        # Four arrays rather than one array of the library's composite type: sent in binary
+        # (mailroom.adapters.pg_arrays), where a composite array is text (every state
+        # escaped in Python).
         self.sql_create_statements.append(
             SQL(
                 "CREATE OR REPLACE FUNCTION {function}(originator_ids {id_type}[], "
@@ -102,6 +113,9 @@ class OneRoundTripInsert(PostgresProcessRecorder):
                 channel=Identifier(self.channel_name),
             )
         )
+        self._id_array: Callable[[Iterable[Any]], list[Any]] = (
+            UuidArray if datastore.originator_id_type == "uuid" else TextArray
+        )
         self.insert_locked_statement = SQL(
             "SELECT notification_id FROM {function}(%s, %s, %s, %s) AS notification_id"
         ).format(function=function)
@@ -114,11 +128,12 @@ class OneRoundTripInsert(PostgresProcessRecorder):
         return self._insert_tracked(stored_events, **kwargs)
 
     def _insert_untracked(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        ids = self._id_array(e.originator_id for e in stored_events)
         columns = (
-            [e.originator_id for e in stored_events],
-            [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events],
-            [e.state for e in stored_events],
+            ids,
+            BigintArray(e.originator_version for e in stored_events),
+            TextArray(e.topic for e in stored_events),
+            ByteaArray(e.state for e in stored_events),
         )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             assert conn.autocommit  # the statement is its own transaction

@@ -66,6 +66,52 @@ def test_an_insert_stores_every_field_as_it_was_given(recorder):
     )
 
 
+def test_the_insert_columns_are_dumped_by_the_fixed_binary_array_dumpers(recorder):
+    """Not by psycopg's list dumper, which inspects every element on every call."""
+    from psycopg.adapt import PyFormat
+
+    from mailroom.adapters import pg_arrays
+
+    with recorder.datastore.get_connection() as conn:
+        for array in (
+            pg_arrays.UuidArray,
+            pg_arrays.BigintArray,
+            pg_arrays.TextArray,
+            pg_arrays.ByteaArray,
+        ):
+            dumper = conn.adapters.get_dumper(array, PyFormat.BINARY)
+            assert issubclass(dumper, pg_arrays._ArrayDumper), (array, dumper)
+
+
+def test_binary_arrays_arrive_as_postgresql_arrays_of_their_type(postgres_url: str):
+    from mailroom.adapters.pg_arrays import BigintArray, ByteaArray, TextArray, UuidArray
+
+    ids = [uuid.uuid4(), uuid.UUID(int=0)]
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT %s, %s, %s, %s, pg_typeof(%s)::text, %s, cardinality(%s)",
+            (
+                UuidArray(ids),
+                BigintArray([0, -1, 2**63 - 1]),
+                TextArray(["Straße ä", "", 'a,{"}']),
+                ByteaArray([b"", bytes(range(256))]),
+                BigintArray([1]),
+                UuidArray([]),
+                TextArray([]),
+            ),
+            binary=True,
+        ).fetchone()
+    assert row == (
+        ids,
+        [0, -1, 2**63 - 1],
+        ["Straße ä", "", 'a,{"}'],
+        [b"", bytes(range(256))],
+        "bigint[]",
+        [],
+        0,
+    )
+
+
 def test_a_conflicting_insert_stores_nothing_and_leaves_the_connection_usable(recorder):
     taken = uuid.uuid4()
     recorder.insert_events([event(taken)])
