@@ -65,9 +65,9 @@ def mount_web(app: FastAPI, mailroom: Any) -> None:
     app.add_middleware(
         PageSessions,
         secret_key=session_key(settings.secret()),
+        old_secret_keys=[session_key(old) for old in settings.old_secrets()],  # newest first
         session_cookie=SESSION_COOKIE,
         max_age=SIGN_IN_SECONDS,
-        same_site="lax",
         https_only=settings.environment == "production",
     )
     install_web_error_handlers(app)

@@ -129,3 +129,47 @@ def test_a_letter_written_after_the_rotation_carries_the_original_code(
         assert after.status.lookup(item.reference, original, "c")
     finally:
         after.stop()
+
+
+def _signed_in_session(mailroom: Mailroom) -> str:
+    """A clerk signs in; the value of the session cookie the browser then holds."""
+    from mailroom.auth.principal import system_principal
+    from mailroom.web import SESSION_COOKIE
+    from tests.fixtures.web_lists import PASSWORD, signed_in_client
+
+    staff = mailroom.services.staff
+    staff.add(
+        system_principal("test"), "erika", "Erika Muster", ["clerk"], ["standesamt"], PASSWORD
+    )
+    with signed_in_client(create_app(mailroom), "erika") as client:
+        assert client.get("/arbeitskorb", follow_redirects=False).status_code == 200
+        return str(client.cookies[SESSION_COOKIE])
+
+
+def _basket(mailroom: Mailroom, session: str) -> tuple[int, str | None]:
+    """GET /arbeitskorb with that cookie: the status and the cookie the answer sets."""
+    from mailroom.web import SESSION_COOKIE
+
+    with TestClient(create_app(mailroom), cookies={SESSION_COOKIE: session}) as client:
+        answer = client.get("/arbeitskorb", follow_redirects=False)
+        return answer.status_code, answer.cookies.get(SESSION_COOKIE)
+
+
+def test_a_clerk_stays_signed_in_across_the_rotation_and_gets_a_cookie_of_the_new_key(
+    before: Mailroom, tmp_path: Path
+):
+    session = _signed_in_session(before)
+    before.stop()
+    after = started(tmp_path, NEW, old=OLD)
+    try:
+        status, renewed = _basket(after, session)
+        assert status == 200  # not sent to the sign-in page
+        assert renewed is not None and renewed != session
+    finally:
+        after.stop()
+    only_new = started(tmp_path, NEW)  # the old key dropped from MAILROOM_OLD_SECRET_KEYS
+    try:
+        assert _basket(only_new, renewed)[0] == 200  # the renewed cookie is the new key's
+        assert _basket(only_new, session)[0] == 303  # the old one no longer signs anyone in
+    finally:
+        only_new.stop()
