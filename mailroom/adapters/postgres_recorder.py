@@ -116,6 +116,7 @@ class OneRoundTripInsert(PostgresProcessRecorder):
         self._id_array: Callable[[Iterable[Any]], list[Any]] = (
             UuidArray if datastore.originator_id_type == "uuid" else TextArray
         )
+        self._insert_locked_bytes: bytes | None = None
         self.insert_locked_statement = SQL(
             "SELECT notification_id FROM {function}(%s, %s, %s, %s) AS notification_id"
         ).format(function=function)
@@ -137,7 +138,9 @@ class OneRoundTripInsert(PostgresProcessRecorder):
         )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             assert conn.autocommit  # the statement is its own transaction
-            curs.execute(self.insert_locked_statement, columns, prepare=True)
+            if self._insert_locked_bytes is None:  # composed once: it is the same every time
+                self._insert_locked_bytes = self.insert_locked_statement.as_bytes(conn)
+            curs.execute(self._insert_locked_bytes, columns, prepare=True)
             return [row["notification_id"] for row in curs.fetchall()]
 
     def _insert_tracked(
