@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from mailroom.consumers.delivery import RetryPolicy
+from mailroom.liveness import HEARTBEATS, Heartbeats
 from mailroom.notify.outbox import Outbox, OutboxRow
 from mailroom.notify.smtp import Connection, SendError, SmtpConfig, build_message, connect
 
@@ -30,6 +31,7 @@ BATCH = 20
 LEASE = timedelta(minutes=5)  # a claimed row is sent again after this if its sender vanished
 POLL_S = 5.0  # how often the outbox is looked at when nobody wakes the loop
 _SLICE_S = 0.1  # how quickly the loop notices that it should stop
+SENDER_LOOP = "notification sender"  # its name in the process's liveness report
 
 
 class NotificationSender:
@@ -42,8 +44,10 @@ class NotificationSender:
         *,
         batch: int = BATCH,
         lease: timedelta = LEASE,
+        heartbeats: Heartbeats = HEARTBEATS,
     ) -> None:
         self.outbox = outbox
+        self.heartbeats = heartbeats
         self.config = config
         self.policy = policy
         self.clock = clock
@@ -63,17 +67,26 @@ class NotificationSender:
             self.config.tls,
         )
         failures = 0
-        while not stop.is_set():
-            try:
-                handled = self.send_due()
-                failures = 0
-            except Exception as exc:  # the views database is away: try again later
-                failures += 1
-                log.warning("notifications: cannot read the outbox (%s); retrying", exc)
-                self._sleep(stop, self.policy.delay(failures))
-                continue
-            if not handled:
-                self._sleep(stop, self._pause())
+        try:
+            while not stop.is_set():
+                # A pass longer than the lease has lost its rows to another sender anyway.
+                self.heartbeats.expect_within(SENDER_LOOP, self.lease.total_seconds())
+                try:
+                    handled = self.send_due()
+                    failures = 0
+                except Exception as exc:  # the views database is away: try again later
+                    failures += 1
+                    log.warning("notifications: cannot read the outbox (%s); retrying", exc)
+                    self._pause_for(stop, self.policy.delay(failures))
+                    continue
+                if not handled:
+                    self._pause_for(stop, self._pause())
+        finally:
+            self.heartbeats.forget(SENDER_LOOP)
+
+    def _pause_for(self, stop: threading.Event, seconds: float) -> None:
+        self.heartbeats.expect_within(SENDER_LOOP, seconds)
+        self._sleep(stop, seconds)
 
     def send_due(self) -> int:
         """Send what is due now, one batch; returns how many rows were tried."""

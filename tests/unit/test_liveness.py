@@ -136,3 +136,54 @@ def test_the_relay_promises_to_be_back_on_every_turn_and_forgets_when_stopped():
     relay.run(stop, idle_wait_s=0)
     assert app.seen == [{RELAY_LOOP: "ok"}] * 3
     assert beats.report() == LivenessReport({})
+
+
+class HangingOutbox:
+    """An outbox whose first claim never returns until released (a database that hangs)."""
+
+    def __init__(self) -> None:
+        self.hanging = threading.Event()
+        self.release = threading.Event()
+
+    def claim(self, batch: int, lease: Any) -> list[Any]:
+        self.hanging.set()
+        self.release.wait(30)
+        return []
+
+    def next_due(self) -> None:
+        return None
+
+
+def test_a_notification_sender_hung_in_a_pass_is_reported_late_after_its_lease():
+    from datetime import UTC, datetime, timedelta
+
+    from mailroom.consumers.delivery import RetryPolicy
+    from mailroom.notify.sender import SENDER_LOOP, NotificationSender
+    from mailroom.notify.smtp import SmtpConfig
+
+    clock = Clock()
+    beats = Heartbeats(clock, grace_s=60)
+    outbox = HangingOutbox()
+    config = SmtpConfig(host="127.0.0.1", port=25, tls="none", sender="a@example.org")
+    sender = NotificationSender(
+        outbox,  # type: ignore[arg-type]
+        config,
+        RetryPolicy(3, 1.0, 1.0),
+        lambda: datetime.now(UTC),
+        lease=timedelta(minutes=5),
+        heartbeats=beats,
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=sender.run, args=(stop,))
+    thread.start()
+    try:
+        assert outbox.hanging.wait(10), "the pass did not start"
+        assert beats.report().loops == {SENDER_LOOP: "ok"}
+        clock.now += 5 * 60 + 60 + 1  # the lease and the grace are over
+        assert beats.report().loops == {SENDER_LOOP: "late"}
+    finally:
+        stop.set()
+        outbox.release.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert beats.report() == LivenessReport({})
