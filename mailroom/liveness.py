@@ -5,8 +5,9 @@ call that never returns, a lock never released — would sit there holding its p
 while the mail waits. Each loop therefore says, on every turn, by when it will be back
 (``expect_within``): before handling a poll's records the longest that may take (Kafka's
 ``max.poll.interval.ms``: beyond it the group has dropped the member anyway; the
-notification sender its lease on the rows it claimed), before a pause the pause. A loop past its promise (plus ``GRACE_S``) is late, and the process's
-``/healthz`` on ``MAILROOM_METRICS_PORT`` answers 503 naming it, so Kubernetes restarts
+notification sender its lease on the rows it claimed), before a pause the pause. A loop
+past its promise (plus ``GRACE_S``) is late, and the process's ``/healthz`` on
+``MAILROOM_METRICS_PORT`` answers 503 naming it, so Kubernetes restarts
 the pod. A process with no loop running yet (a relay waiting for the relay lock) is alive.
 """
 
