@@ -185,3 +185,34 @@ def test_the_example_overlay_terminates_tls_at_an_ingress_to_the_api_service():
     assert backend == {"name": "api", "port": {"name": "http"}}
     kustomization = yaml.safe_load((EXAMPLE / "kustomization.yaml").read_text())
     assert "../base" in kustomization["resources"]
+
+
+def test_the_example_overlay_lets_only_the_ingress_and_prometheus_reach_the_pods():
+    policies = {
+        d["metadata"]["name"]: d["spec"]
+        for d in _documents(EXAMPLE)
+        if d["kind"] == "NetworkPolicy"
+    }
+    deny = [p for p in policies.values() if p["podSelector"] == {} and "ingress" not in p]
+    assert deny and deny[0]["policyTypes"] == ["Ingress"], "no default deny for ingress"
+    allowed: dict[str, set[tuple[str, str]]] = {}  # component -> {(namespace, port name)}
+    for name, deployment in _deployments().items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        ports = {p["name"] for p in _container(deployment)["ports"]}
+        for policy in policies.values():
+            wanted = policy["podSelector"].get("matchLabels", {})
+            if not wanted or any(labels.get(k) != v for k, v in wanted.items()):
+                continue
+            for rule in policy.get("ingress", []):
+                for source in rule["from"]:
+                    namespace = source["namespaceSelector"]["matchLabels"]
+                    for port in rule["ports"]:
+                        if port["port"] in ports:
+                            allowed.setdefault(name, set()).add(
+                                (namespace["kubernetes.io/metadata.name"], port["port"])
+                            )
+    assert allowed.pop("api") == {("ingress-nginx", "http"), ("monitoring", "http")}
+    processes = {n for n, d in _deployments().items() if n != "api"}
+    assert allowed == {name: {("monitoring", "metrics")} for name in processes}
+    kustomization = yaml.safe_load((EXAMPLE / "kustomization.yaml").read_text())
+    assert "network-policy.yaml" in kustomization["resources"]
