@@ -95,7 +95,8 @@ class PageSessions(SessionMiddleware):
         self.signer = itsdangerous.TimestampSigner([*reversed(old_secret_keys), secret_key])
         self._current = itsdangerous.TimestampSigner(secret_key) if old_secret_keys else None
         self._without_session = app
-        self.app = _renewing(app)
+        if old_secret_keys:  # without a rotation there is nothing to renew
+            self.app = _renewing(app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_web_path(scope["path"]):  # no page: no session

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from mailroom.kafka_runner import KafkaWorker
@@ -16,6 +18,25 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+@contextmanager
+def hung(
+    run: Callable[[threading.Event], None], hanging: threading.Event, release: threading.Event
+) -> Iterator[None]:
+    """``run(stop)`` in a thread until it hangs (``hanging`` set); then stopped, the hanging
+    call released, and the thread found ended."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run, args=(stop,))
+    thread.start()
+    try:
+        assert hanging.wait(10), "the loop did not reach the call that hangs"
+        yield
+    finally:
+        stop.set()
+        release.set()
+        thread.join(10)
+    assert not thread.is_alive()
 
 
 def test_a_process_without_loops_is_alive():
@@ -88,19 +109,10 @@ def test_a_worker_hung_in_a_poll_is_reported_late_after_the_poll_interval():
     beats = Heartbeats(clock, grace_s=60)
     kafka = HangingKafka()
     worker = KafkaWorker(QuietConsumer(), None, kafka, [], None, heartbeats=beats)  # type: ignore[arg-type]
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,))
-    thread.start()
-    try:
-        assert kafka.hanging.wait(10), "the second poll was not reached"
+    with hung(worker.run, kafka.hanging, kafka.release):
         assert beats.report().loops == {"worker router": "ok"}
         clock.now += 300 + 60 + 1  # the poll interval and the grace are over
         assert beats.report().loops == {"worker router": "late"}
-    finally:
-        stop.set()
-        kafka.release.set()
-        thread.join(10)
-    assert not thread.is_alive()
     assert beats.report() == LivenessReport({})
 
 
@@ -173,17 +185,8 @@ def test_a_notification_sender_hung_in_a_pass_is_reported_late_after_its_lease()
         lease=timedelta(minutes=5),
         heartbeats=beats,
     )
-    stop = threading.Event()
-    thread = threading.Thread(target=sender.run, args=(stop,))
-    thread.start()
-    try:
-        assert outbox.hanging.wait(10), "the pass did not start"
+    with hung(sender.run, outbox.hanging, outbox.release):
         assert beats.report().loops == {SENDER_LOOP: "ok"}
         clock.now += 5 * 60 + 60 + 1  # the lease and the grace are over
         assert beats.report().loops == {SENDER_LOOP: "late"}
-    finally:
-        stop.set()
-        outbox.release.set()
-        thread.join(10)
-    assert not thread.is_alive()
     assert beats.report() == LivenessReport({})
