@@ -19,6 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 GRACE_S = 60.0  # scheduling, a slow commit: slack on top of every promise
+# The longest a consumer may take over one event (Kafka: over one poll's records, its
+# max.poll.interval.ms); slow consumers (OCR of a letter of many pages) get longer.
+EVENT_TURN_S = 5 * 60.0
+SLOW_EVENT_TURN_S = 30 * 60.0
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,10 @@ class LivenessReport:
     @property
     def alive(self) -> bool:
         return all(state == "ok" for state in self.loops.values())
+
+    def as_json(self) -> dict[str, object]:
+        """The answer of a ``/healthz``: loop names and states, nothing else."""
+        return {"status": "alive" if self.alive else "late", "loops": self.loops}
 
 
 class Heartbeats:

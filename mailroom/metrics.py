@@ -228,9 +228,7 @@ def _process_endpoints(environ: dict[str, Any], start_response: Callable[..., An
     if environ.get("PATH_INFO") != "/healthz":
         return _metrics_app(environ, start_response)
     report = HEARTBEATS.report()
-    body = json.dumps(
-        {"status": "alive" if report.alive else "late", "loops": report.loops}
-    ).encode()
+    body = json.dumps(report.as_json()).encode()
     start_response(
         "200 OK" if report.alive else "503 Service Unavailable",
         [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],

@@ -4,6 +4,8 @@ Each consumer follows the log at its own recorded position, in its own thread, s
 consumer (OCR) does not hold up the others. Every event goes through ``Delivery``: an
 outage is waited out, an event that keeps failing is recorded as failed after a bounded
 number of attempts and skipped, and a read model that cannot apply an event stalls visibly.
+Each follower promises, before every event and every pause, by when it is back (the
+process's liveness, mailroom/liveness.py): a hung consumer makes the API's /healthz late.
 """
 
 from __future__ import annotations
@@ -11,19 +13,21 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from eventsourcing.persistence import Tracking
 
 from mailroom.application import MailroomApp
-from mailroom.consumers.base import Consumer, background_loops
+from mailroom.consumers.base import Consumer, background_loops, turn_limit_s
 from mailroom.consumers.delivery import Delivery, RetryPolicy
 from mailroom.consumers.health import HealthStore
+from mailroom.liveness import HEARTBEATS, Heartbeats
 
 log = logging.getLogger(__name__)
 
 SOURCE = "log"
 BATCH = 100
+_IDLE_WAIT_S = 1.0  # a follower with nothing to do looks again after this (or when woken)
 
 
 class ConsumerStalledError(RuntimeError):
@@ -37,22 +41,28 @@ class _Follower:
         consumer: Consumer,
         delivery: Delivery,
         reached: dict[str, int] | None = None,
+        heartbeats: Heartbeats = HEARTBEATS,
     ) -> None:
         self.app = app
         self.consumer = consumer
         self.delivery = delivery
+        self.heartbeats = heartbeats
+        self.loop_name = f"runner {consumer.name}"
         self.position: int | None = None  # read on the first step (the store may be away now)
         self.wake = threading.Event()
         # Where the follower got to, shared with the runner (consumer lag, ``mailroom.lag``).
         self.reached = {} if reached is None else reached
 
-    def step(self) -> tuple[int, float | None, bool]:
+    def step(self, before_each: Callable[[], None] | None = None) -> tuple[int, float | None, bool]:
         """Process what is new in the log: (notifications handled, pause before the
-        next try when one could not be processed yet, whether the consumer is stalled)."""
+        next try when one could not be processed yet, whether the consumer is stalled).
+        ``before_each`` runs before every notification (the loop's liveness promise)."""
         if self.position is None:
             self.position = self.consumer.position(SOURCE)
         notifications = self.app.notifications_after(self.position, BATCH, self.consumer.topics)
         for handled, notification in enumerate(notifications):
+            if before_each is not None:
+                before_each()
             verdict = self.delivery.attempt(
                 functools.partial(self.app.to_domain_event, notification),
                 Tracking(SOURCE, notification.id),
@@ -64,21 +74,33 @@ class _Follower:
         return len(notifications), None, False
 
     def loop(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                handled, wait_s, _stalled = self.step()
-            except Exception:  # reading the log itself failed (the event store is away)
-                log.warning("consumer %s cannot read the log; retrying", self.consumer.name)
-                stop.wait(self.delivery.policy.delay(2))
-                continue
-            if wait_s is not None:
-                if wait_s:
-                    stop.wait(wait_s)
-                continue
-            if handled:
-                continue
-            self.wake.wait(timeout=1.0)
-            self.wake.clear()
+        turn_s = turn_limit_s(self.consumer)
+
+        def promise(seconds: float) -> None:
+            self.heartbeats.expect_within(self.loop_name, seconds)
+
+        try:
+            while not stop.is_set():
+                promise(turn_s)  # reading the log, then each event (below)
+                try:
+                    handled, wait_s, _stalled = self.step(lambda: promise(turn_s))
+                except Exception:  # reading the log itself failed (the event store is away)
+                    log.warning("consumer %s cannot read the log; retrying", self.consumer.name)
+                    pause_s = self.delivery.policy.delay(2)
+                    promise(pause_s)
+                    stop.wait(pause_s)
+                    continue
+                if wait_s is not None:
+                    if wait_s:
+                        promise(wait_s)
+                        stop.wait(wait_s)
+                    continue
+                if handled:
+                    continue
+                self.wake.wait(timeout=_IDLE_WAIT_S)  # within the turn just promised
+                self.wake.clear()
+        finally:
+            self.heartbeats.forget(self.loop_name)
 
 
 class EmbeddedRunner:
@@ -88,11 +110,13 @@ class EmbeddedRunner:
         consumers: Sequence[Consumer],
         health: HealthStore,
         policy: RetryPolicy = RetryPolicy(),
+        heartbeats: Heartbeats = HEARTBEATS,
     ) -> None:
         self.app = app
         self.consumers = list(consumers)
         self.health = health
         self.policy = policy
+        self.heartbeats = heartbeats
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._followers: list[_Follower] = []
@@ -154,7 +178,11 @@ class EmbeddedRunner:
     def _new_followers(self) -> list[_Follower]:
         return [
             _Follower(
-                self.app, consumer, Delivery(consumer, self.policy, self.health), self.positions
+                self.app,
+                consumer,
+                Delivery(consumer, self.policy, self.health),
+                self.positions,
+                self.heartbeats,
             )
             for consumer in self.consumers
         ]

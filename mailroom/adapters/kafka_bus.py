@@ -10,6 +10,7 @@ from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from mailroom.config import Settings
+from mailroom.liveness import EVENT_TURN_S, SLOW_EVENT_TURN_S
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def make_consumer(settings: Settings, group_id: str, *, slow: bool = False) -> K
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         max_poll_records=2 if slow else 200,
-        max_poll_interval_ms=(30 if slow else 5) * 60_000,
+        max_poll_interval_ms=int(1000 * (SLOW_EVENT_TURN_S if slow else EVENT_TURN_S)),
         fetch_max_wait_ms=100,
         client_id=group_id,
     )

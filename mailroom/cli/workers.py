@@ -125,8 +125,8 @@ def worker(
 def _run_consumer(mailroom: Mailroom, consumer: Consumer, stop: threading.Event) -> None:
     from mailroom.adapters.cloudevents import kafka_topic_for
     from mailroom.adapters.kafka_bus import ensure_topics, make_consumer
+    from mailroom.consumers.base import is_slow
     from mailroom.consumers.delivery import Delivery
-    from mailroom.consumers.text_extraction import TextExtractionConsumer
     from mailroom.kafka_runner import KafkaWorker
 
     settings = mailroom.settings
@@ -136,7 +136,7 @@ def _run_consumer(mailroom: Mailroom, consumer: Consumer, stop: threading.Event)
         kafka = make_consumer(
             settings,
             group_id=f"{settings.kafka_group_prefix}.{consumer.name}",
-            slow=isinstance(consumer, TextExtractionConsumer),
+            slow=is_slow(consumer),
         )
         log.info("worker %s consuming %s", consumer.name, ", ".join(topics))
         delivery = Delivery(consumer, mailroom.retry_policy, mailroom.health)

@@ -22,6 +22,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
 
 from mailroom.application import MailroomApp
+from mailroom.liveness import EVENT_TURN_S, SLOW_EVENT_TURN_S
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,16 @@ def background_loops(consumer: Consumer) -> list[Callable[[threading.Event], Non
     notification consumer's sender); both runners start them with the consumer."""
     loops = getattr(consumer, "background_loops", None)
     return list(loops()) if loops is not None else []
+
+
+def is_slow(consumer: Consumer) -> bool:
+    """Whether one event may take this consumer minutes (``slow_events = True``: OCR)."""
+    return bool(getattr(consumer, "slow_events", False))
+
+
+def turn_limit_s(consumer: Consumer) -> float:
+    """The longest ``consumer`` may take over one event before it counts as hung."""
+    return SLOW_EVENT_TURN_S if is_slow(consumer) else EVENT_TURN_S
 
 
 def tracking_name(consumer: str, source: str) -> str:

@@ -79,6 +79,7 @@ class SharedEngine:
 
 class TextExtractionConsumer(EventRecordingConsumer):
     topics: tuple[str, ...] = (get_topic(MailItem.Received),)
+    slow_events = True  # reading a letter of many pages takes minutes
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from mailroom.api.app import create_app
 from mailroom.bootstrap import Mailroom
 from mailroom.config import Settings
+from mailroom.liveness import GRACE_S, HEARTBEATS
 from mailroom.logs import ContextFilter, JsonFormatter, TextFormatter, log_context, log_format
 from tests.fixtures import documents
 from tests.fixtures.builders import FakeClock, metadata_json, portal_auth
@@ -243,13 +244,39 @@ def test_consumer_lag_grows_while_consumers_are_stopped_and_is_zero_after_catch_
 
 def test_health_is_alive_without_internals_and_readiness_names_states_only(client):
     health = client.get("/healthz")
-    assert (health.status_code, health.json()) == (200, {"status": "alive"})
+    assert (health.status_code, health.json()) == (200, {"status": "alive", "loops": {}})
     ready = client.get("/readyz")
     assert ready.status_code == 200
     body = ready.json()
     assert body["status"] == "ready"
     assert set(body["checks"].values()) == {"ok"}
     assert {"event_store", "blob_store"} <= set(body["checks"])
+
+
+def test_the_embedded_modes_health_names_its_consumers_and_a_hung_one_makes_it_late(
+    mailroom, client
+):
+    """GIVEN the embedded mode with its runner started (as `mailroom serve` starts it)
+    THEN /healthz names every consumer's follower as "ok";
+    a loop past its promise (a consumer hung on an event) turns it into 503 "late" naming
+    that loop, so a supervisor restarts the process; once the loops stop they are gone."""
+    mailroom.start()
+    try:
+        health = client.get("/healthz")
+        assert health.status_code == 200
+        assert health.json()["status"] == "alive"
+        expected = {f"runner {consumer.name}" for consumer in mailroom.consumers}
+        assert expected <= set(health.json()["loops"])
+        assert set(health.json()["loops"].values()) == {"ok"}
+        HEARTBEATS.expect_within("runner router", -GRACE_S - 1)  # its promise ran out
+        late = client.get("/healthz")
+        assert late.status_code == 503
+        assert late.json()["status"] == "late"
+        assert late.json()["loops"]["runner router"] == "late"
+        assert late.json()["loops"]["runner status"] == "ok"
+    finally:
+        mailroom.stop()
+    assert client.get("/healthz").json() == {"status": "alive", "loops": {}}
 
 
 def test_text_lines_end_with_the_ids_and_json_is_the_production_default(tmp_path):

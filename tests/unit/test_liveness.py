@@ -5,11 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
+
+import pytest
 
 from mailroom.kafka_runner import KafkaWorker
 from mailroom.liveness import Heartbeats, LivenessReport
 from mailroom.relay import RELAY_LOOP, OutboxRelay
+from mailroom.runner import _Follower
 
 
 class Clock:
@@ -189,4 +193,62 @@ def test_a_notification_sender_hung_in_a_pass_is_reported_late_after_its_lease()
         assert beats.report().loops == {SENDER_LOOP: "ok"}
         clock.now += 5 * 60 + 60 + 1  # the lease and the grace are over
         assert beats.report().loops == {SENDER_LOOP: "late"}
+    assert beats.report() == LivenessReport({})
+
+
+class OneEventLog:
+    """The embedded notification log with one event after position 0."""
+
+    def __init__(self) -> None:
+        self.save_listeners: list[Any] = []
+
+    def notifications_after(self, position: int, limit: int, topics: Any) -> list[Any]:
+        return [SimpleNamespace(id=1)] if position == 0 else []
+
+    def to_domain_event(self, notification: Any) -> Any:
+        return notification
+
+
+class HangingDelivery:
+    """A consumer whose processing of the event never returns until released."""
+
+    def __init__(self) -> None:
+        self.hanging = threading.Event()
+        self.release = threading.Event()
+        self.policy = SimpleNamespace(delay=lambda attempt: 0.1)
+
+    def attempt(self, event: Any, tracking: Any) -> Any:
+        self.hanging.set()
+        self.release.wait(30)
+        return SimpleNamespace(done=True, wait_s=None, stalled=False)
+
+
+class ReaderOfLetters(QuietConsumer):
+    name = "ocr"
+    slow_events = True
+
+    def position(self, source: str) -> int:
+        return 0
+
+
+class Router(QuietConsumer):
+    def position(self, source: str) -> int:
+        return 0
+
+
+@pytest.mark.parametrize(("consumer", "turn_s"), [(Router(), 5 * 60), (ReaderOfLetters(), 30 * 60)])
+def test_an_embedded_consumer_hung_on_an_event_is_reported_late_after_its_turn(consumer, turn_s):
+    """GIVEN the embedded runner's follower of a consumer that hangs on an event
+    THEN the process is alive until the consumer's turn (OCR: 30 minutes, others 5) and
+    the grace are over, then late; stopped, the follower is no longer expected."""
+    clock = Clock()
+    beats = Heartbeats(clock, grace_s=60)
+    delivery = HangingDelivery()
+    follower = _Follower(OneEventLog(), consumer, delivery, heartbeats=beats)  # type: ignore[arg-type]
+    loop = f"runner {consumer.name}"
+    with hung(follower.loop, delivery.hanging, delivery.release):
+        clock.now += turn_s + 60
+        assert beats.report().loops == {loop: "ok"}
+        clock.now += 1
+        assert beats.report().loops == {loop: "late"}
     assert beats.report() == LivenessReport({})

@@ -11,15 +11,32 @@ from mailroom.api.deps import MailroomDep
 from mailroom.api.schemas import ReadinessOut
 from mailroom.bootstrap import Mailroom
 from mailroom.lag import LagMeter
+from mailroom.liveness import HEARTBEATS
 from mailroom.metrics import exposition
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+_ALIVE_EXAMPLE = {"status": "alive", "loops": {"runner router": "ok"}}
+_LATE_EXAMPLE = {"status": "late", "loops": {"runner router": "late"}}
+
+
+@router.get(
+    "/healthz",
+    responses={
+        200: {"content": {"application/json": {"example": _ALIVE_EXAMPLE}}},
+        503: {
+            "description": "A loop of this process is past its promise (hung): restart it",
+            "content": {"application/json": {"example": _LATE_EXAMPLE}},
+        },
+    },
+)
 async def health() -> JSONResponse:
-    """Liveness: the process answers. Touches no dependency, so it stays fast in an outage."""
-    return JSONResponse({"status": "alive"})
+    """Liveness: the process answers, and the loops it runs (the embedded mode's consumers
+    and notification sender) are back within their promises (mailroom/liveness.py).
+    Touches no dependency, so it stays fast in an outage; an outage is not a hang."""
+    report = HEARTBEATS.report()
+    return JSONResponse(report.as_json(), status_code=200 if report.alive else 503)
 
 
 _READY_EXAMPLE = {
