@@ -14,8 +14,9 @@ UV := $(BIN)/uv
 UV_REQUIREMENT := uv>=0.9,<1
 # libpango: WeasyPrint renders outgoing letters with it.
 RUNTIME_PACKAGES := tesseract-ocr tesseract-ocr-deu libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
-# chromium: the browser tests drive Debian's build (the runtime font serves it too).
-TEST_PACKAGES := $(RUNTIME_PACKAGES) chromium
+# chromium: the browser tests drive Debian's build (the runtime font serves it too);
+# docker-compose: validates infra/compose.yaml (no Docker daemon needed).
+TEST_PACKAGES := $(RUNTIME_PACKAGES) chromium docker-compose
 
 .PHONY: run test lint typecheck unit lock bench-intake system-packages test-packages clean
 
