@@ -1,10 +1,13 @@
 """The Kubernetes manifests run the same processes, settings and secrets as the compose stack."""
 
+import copy
 import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
+import kubernetes_validate.utils
 import pytest
 import yaml
 
@@ -64,6 +67,29 @@ def test_every_yaml_file_of_the_base_is_a_resource_of_its_kustomization():
     kustomization = yaml.safe_load((BASE / "kustomization.yaml").read_text())
     files = {p.name for p in BASE.glob("*.yaml")} - {"kustomization.yaml"}
     assert set(kustomization["resources"]) == files
+
+
+def _validated(document: dict[str, Any]) -> None:
+    """Checked against the Kubernetes API schema of the newest version the validator knows;
+    strict: a field Kubernetes does not know (a misspelt probe, say) is an error."""
+    kubernetes_validate.validate(document, kubernetes_validate.utils.latest_version(), strict=True)
+
+
+@pytest.mark.parametrize("folder", [BASE, EXAMPLE], ids=["base", "example"])
+def test_every_manifest_is_valid_for_the_kubernetes_api(folder):
+    documents = _documents(folder)
+    assert documents
+    for document in documents:
+        _validated(document)
+
+
+def test_the_schema_check_finds_a_misspelt_field():
+    """The validation is real: a Deployment with a misspelt probe is refused."""
+    deployment = copy.deepcopy(_deployments()["relay"])
+    container = _container(deployment)
+    container["livenesProbe"] = container.pop("livenessProbe")
+    with pytest.raises(kubernetes_validate.ValidationError, match="livenesProbe"):
+        _validated(deployment)
 
 
 def test_every_worker_has_a_deployment_running_it(mailroom):
