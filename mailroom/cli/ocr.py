@@ -7,7 +7,6 @@ exit status at the end; the other files are still read.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from mailroom.cli.main import app
+from mailroom.intake.pdf_inspection import pypdf_warnings_hidden
 from ocr import OcrEngine, OcrError, OcrOptions, OcrResult
 
 _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -30,7 +30,14 @@ def ocr_command(
     jobs: Annotated[int | None, typer.Option("--jobs", help="Worker processes.")] = None,
 ) -> None:
     """Read the text of scanned letters (text layer first, OCR otherwise)."""
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    with pypdf_warnings_hidden():  # noise on this command's output
+        failed = _read(files, as_json, lang, jobs)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def _read(files: list[Path], as_json: bool, lang: str, jobs: int | None) -> int:
+    """Print the text of every file; returns how many could not be read."""
     readable = [path for path in files if _check_readable(path, as_json)]
     failed = len(files) - len(readable)
     with OcrEngine(OcrOptions(languages=lang, jobs=jobs)) as engine:
@@ -47,8 +54,7 @@ def ocr_command(
                 else:
                     _print_text(path, outcome)
                 progress.advance(task)
-    if failed:
-        raise typer.Exit(code=1)
+    return failed
 
 
 def _contents(paths: list[Path]) -> Iterator[bytes]:

@@ -73,29 +73,62 @@ _HEADER_WINDOW = 64
 Findings = tuple[int, list[str]]  # page count and flags
 
 
-class _ThreadWarningCollector(logging.Handler):
-    """Collects pypdf's warnings emitted by the current thread only."""
+class _PypdfWarnings(logging.Handler):
+    """pypdf reports what it repaired as log warnings (of its ``pypdf.*`` loggers): they are
+    collected for the thread that inspects, whatever the process's logging configuration
+    says. The ``pypdf`` logger is kept at WARNING — a root level of ERROR would drop its
+    warnings before any handler saw them, and repaired files would pass as clean — and
+    does not propagate: this handler passes a record on to the root's handlers only if the
+    root level lets it, as propagation would have."""
 
     def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.thread_id = threading.get_ident()
-        self.messages: list[str] = []
+        super().__init__(logging.WARNING)
+        self._local = threading.local()
+        self.passed_on = True
+
+    @contextmanager
+    def collected(self) -> Iterator[list[str]]:
+        """Yield the list that receives this thread's pypdf warnings while the block runs."""
+        messages: list[str] = []
+        outer = getattr(self._local, "messages", None)
+        self._local.messages = messages
+        try:
+            yield messages
+        finally:
+            self._local.messages = outer
+
+    def handle(self, record: logging.LogRecord) -> bool:  # no handler lock: nothing shared
+        if record.levelno < self.level:
+            return False
+        messages = getattr(self._local, "messages", None)
+        if messages is not None:
+            messages.append(record.getMessage())
+        root = logging.getLogger()
+        if self.passed_on and record.levelno >= root.getEffectiveLevel():
+            root.handle(record)
+        return True
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread_id:
-            self.messages.append(record.getMessage())
+        self.handle(record)
+
+
+_PYPDF_WARNINGS = _PypdfWarnings()
+_PYPDF_LOGGER = logging.getLogger("pypdf")
+_PYPDF_LOGGER.setLevel(logging.WARNING)
+_PYPDF_LOGGER.propagate = False
+_PYPDF_LOGGER.addHandler(_PYPDF_WARNINGS)
+_pypdf_warnings = _PYPDF_WARNINGS.collected
 
 
 @contextmanager
-def _pypdf_warnings() -> Iterator[list[str]]:
-    """Yield the list that receives pypdf's repair warnings while the block runs."""
-    logger = logging.getLogger("pypdf")
-    collector = _ThreadWarningCollector()
-    logger.addHandler(collector)
+def pypdf_warnings_hidden() -> Iterator[None]:
+    """pypdf's warnings are still collected for the inspection but not logged (``mailroom
+    ocr``, where they are noise on the output)."""
+    _PYPDF_WARNINGS.passed_on = False
     try:
-        yield collector.messages
+        yield
     finally:
-        logger.removeHandler(collector)
+        _PYPDF_WARNINGS.passed_on = True
 
 
 def _xref_looks_valid(content: Content, start: int, offset: int) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import time
 import zipfile
 
@@ -150,16 +151,61 @@ def test_a_well_formed_pdf_is_read_once_in_strict_mode(monkeypatch: pytest.Monke
     assert readings == [True]
 
 
+def _catalog_naming_pages_twice() -> bytes:
+    pdf = documents.text_pdf(["Seite 1"])
+    twice = pdf.replace(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Pages 2 0 R   /Pages 2 0 R >>")
+    assert len(twice) == len(pdf) and twice != pdf
+    return twice
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.mark.parametrize("root_level", [logging.WARNING, logging.ERROR])
+def test_a_repair_is_flagged_whatever_the_log_level(root_level: int) -> None:
+    """GIVEN the process logs at ERROR only (MAILROOM_LOG_LEVEL=error), or at WARNING
+    THEN a PDF that needed a repair is still flagged (pypdf reports repairs as log
+    warnings), and pypdf's warnings reach the process's handlers only at WARNING."""
+    root = logging.getLogger()
+    level, seen = root.level, _Records()
+    root.setLevel(root_level)
+    root.addHandler(seen)
+    try:
+        result = inspect_file(_catalog_naming_pages_twice(), filename="a.pdf")
+    finally:
+        root.removeHandler(seen)
+        root.setLevel(level)
+    assert "PDF repaired" in result.flags
+    from_pypdf = [r for r in seen.records if r.name.startswith("pypdf")]
+    assert bool(from_pypdf) == (root_level == logging.WARNING)
+
+
+def test_the_ocr_command_quiets_pypdf_without_blinding_the_inspection(tmp_path) -> None:
+    """`mailroom ocr` hides pypdf's notes; run in this process, it must not switch off the
+    repair detection of later inspections (it used to set pypdf's logger to ERROR)."""
+    from typer.testing import CliRunner
+
+    from mailroom.cli import app
+
+    scan = tmp_path / "a.pdf"
+    scan.write_bytes(_catalog_naming_pages_twice())
+    assert CliRunner().invoke(app, ["ocr", str(scan)]).exit_code == 0
+    assert "PDF repaired" in inspect_file(_catalog_naming_pages_twice(), filename="a.pdf").flags
+
+
 def test_what_strict_mode_refuses_is_read_again_tolerantly_and_flagged_as_repaired(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A catalog that names /Pages twice (same length, so the offsets hold): strict mode
     refuses it, the tolerant reading accepts it with a warning, hence the flag."""
-    pdf = documents.text_pdf(["Seite 1"])
-    twice = pdf.replace(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Pages 2 0 R   /Pages 2 0 R >>")
-    assert len(twice) == len(pdf) and twice != pdf
     readings = _strictness_of_each_reading(monkeypatch)
-    result = inspect_file(twice, filename="a.pdf")
+    result = inspect_file(_catalog_naming_pages_twice(), filename="a.pdf")
     assert result.pages == 1 and "PDF repaired" in result.flags
     assert readings == [True, False]
 
