@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # A process whose loop hangs (past its liveness promise) ends itself, to be restarted.
+    exit_when_hung: bool = True
 
     # Staff sign-in. Without an issuer: local accounts (``mailroom staff add``). With one:
     # OpenID Connect (authorization code + PKCE) against the city's identity provider.

@@ -26,15 +26,17 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _configure_logging() -> None:
-    """Logging (JSON in production, see mailroom.logs) and, with MAILROOM_METRICS_PORT,
-    this process's Prometheus counters on that port."""
+    """Logging (JSON in production, see mailroom.logs), with MAILROOM_METRICS_PORT this
+    process's Prometheus counters and liveness on that port, and its watchdog."""
     from mailroom.config import Settings
+    from mailroom.liveness import watch_this_process
     from mailroom.logs import configure_logging
     from mailroom.metrics import serve_process_metrics
 
     settings = Settings()
     configure_logging(settings)
     serve_process_metrics(settings.metrics_port)
+    watch_this_process(settings.exit_when_hung)
 
 
 @app.command()

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from mailroom.kafka_runner import KafkaWorker
-from mailroom.liveness import Heartbeats, LivenessReport
+from mailroom.liveness import EXIT_HUNG, Heartbeats, LivenessReport, Watchdog, watch_this_process
 from mailroom.relay import RELAY_LOOP, OutboxRelay
 from mailroom.runner import _Follower
 
@@ -252,3 +259,63 @@ def test_an_embedded_consumer_hung_on_an_event_is_reported_late_after_its_turn(c
         clock.now += 1
         assert beats.report().loops == {loop: "late"}
     assert beats.report() == LivenessReport({})
+
+
+def test_the_watchdog_lets_a_process_on_time_run_and_ends_one_with_a_late_loop(caplog):
+    clock = Clock()
+    beats = Heartbeats(clock, grace_s=60)
+    ended: list[int] = []
+    watchdog = Watchdog(beats, end_process=ended.append)
+    beats.expect_within("worker router", 300)
+    beats.expect_within("worker status", 300)
+    clock.now += 300 + 60
+    assert watchdog.check()
+    assert ended == []
+    beats.expect_within("worker status", 300)  # status came back, router did not
+    clock.now += 1
+    with caplog.at_level(logging.CRITICAL, logger="mailroom.liveness"):
+        assert not watchdog.check()
+    assert ended == [EXIT_HUNG]
+    assert "worker router" in caplog.text and "worker status" not in caplog.text
+
+
+def test_a_process_whose_loop_hangs_ends_itself_and_says_which(tmp_path):
+    """GIVEN a real process with the watchdog and a (non-daemon) loop that hangs past its
+    promise THEN the process ends with EXIT_HUNG — an orderly exit would wait for the hung
+    thread forever — and its last line names the loop."""
+    script = tmp_path / "hangs.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import logging, threading, time
+            from mailroom.liveness import Heartbeats, Watchdog
+
+            logging.basicConfig(level=logging.INFO)
+            beats = Heartbeats(grace_s=0.2)
+
+            def hung_loop():
+                beats.expect_within("worker router", 0.3)
+                threading.Event().wait()  # never returns
+
+            threading.Thread(target=hung_loop).start()
+            Watchdog(beats, check_every_s=0.1).start()
+            """
+        )
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == EXIT_HUNG, done.stderr
+    assert time.monotonic() - started < 20
+    assert "loop hung past its promise: worker router" in done.stderr.strip().splitlines()[-1]
+
+
+def test_the_watchdog_can_be_turned_off():
+    before = {t.name for t in threading.enumerate()}
+    watch_this_process(False)
+    assert "watchdog" not in {t.name for t in threading.enumerate()} - before
