@@ -25,10 +25,10 @@ from ocr.environment import is_environment_error
 logger = logging.getLogger(__name__)
 
 # zxing-cpp 3 names the regular (Model 2) QR code QRCodeModel2, its QRCode being the family
-# with Micro QR and rMQR; in zxing-cpp 2 QRCode is the regular one.
-QR_FORMATS = zxingcpp.BarcodeFormats(
-    getattr(zxingcpp.BarcodeFormat, "QRCodeModel2", zxingcpp.BarcodeFormat.QRCode)
-)
+# with Micro QR and rMQR; in zxing-cpp 2 QRCode is the regular one. The module keeps the
+# enum member, each call makes its BarcodeFormats set: a set held by the module outlives
+# nanobind's checks at interpreter exit, which then prints "leaked instance" lines.
+QR_FORMAT = getattr(zxingcpp.BarcodeFormat, "QRCodeModel2", zxingcpp.BarcodeFormat.QRCode)
 
 _POINTS_PER_INCH = 72.0
 _MAX_RENDER_PIXELS = 40_000_000  # a text-layer page larger than A2 at 150 dpi is rendered coarser
@@ -53,7 +53,9 @@ def read_qr_codes(image: Image.Image) -> tuple[str, ...]:
 
 def _decode(image: Image.Image) -> tuple[str, ...]:
     grey = image if image.mode == "L" else image.convert("L")
-    barcodes = zxingcpp.read_barcodes(grey, formats=QR_FORMATS, try_rotate=True)
+    barcodes = zxingcpp.read_barcodes(
+        grey, formats=zxingcpp.BarcodeFormats(QR_FORMAT), try_rotate=True
+    )
     placed = sorted(
         (
             (barcode.position.top_left.y, barcode.position.top_left.x, barcode.text)
