@@ -163,9 +163,9 @@ def write_searchable_pdf(job: SearchablePdfJob) -> None:
 
 
 class _Collector(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.records: list[logging.LogRecord] = []
+    def __init__(self, records: list[logging.LogRecord], level: int) -> None:
+        super().__init__(level)
+        self.records = records
 
     def emit(self, record: logging.LogRecord) -> None:
         # As QueueHandler.prepare: format now, so that the record pickles whatever its args.
@@ -177,17 +177,29 @@ class _Collector(logging.Handler):
         self.records.append(prepared)
 
 
+# What a task's log records are taken from, and from which level: the library's own, and
+# pypdf's warnings about odd files (otherwise printed raw on the worker's stderr, past the
+# parent's log format and levels).
+_CAPTURED = {"ocr": logging.INFO, "pypdf": logging.WARNING}
+
+
 @contextmanager
 def _captured_logs() -> Iterator[list[logging.LogRecord]]:
-    """The INFO+ records of the ``ocr`` loggers while the block runs (a worker's logging
-    is not configured: unforwarded, they would be lost)."""
-    ocr_logger = logging.getLogger("ocr")
-    collector, level = _Collector(), ocr_logger.level
-    ocr_logger.addHandler(collector)
-    if ocr_logger.getEffectiveLevel() > logging.INFO:
-        ocr_logger.setLevel(logging.INFO)
+    """The records of the ``ocr`` (INFO+) and ``pypdf`` (WARNING+) loggers while the block
+    runs (a worker's logging is not configured: unforwarded, they would be lost or printed
+    raw); the parent replays them through its own loggers."""
+    records: list[logging.LogRecord] = []
+    restore = []
+    for name, level in _CAPTURED.items():
+        logger = logging.getLogger(name)
+        collector = _Collector(records, level)
+        restore.append((logger, collector, logger.level))
+        logger.addHandler(collector)
+        if logger.getEffectiveLevel() > level:
+            logger.setLevel(level)
     try:
-        yield collector.records
+        yield records
     finally:
-        ocr_logger.removeHandler(collector)
-        ocr_logger.setLevel(level)
+        for logger, collector, level in restore:
+            logger.removeHandler(collector)
+            logger.setLevel(level)

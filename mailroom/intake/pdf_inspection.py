@@ -104,7 +104,10 @@ class _PypdfWarnings(logging.Handler):
         if messages is not None:
             messages.append(record.getMessage())
         root = logging.getLogger()
-        if self.passed_on and record.levelno >= root.getEffectiveLevel():
+        # Unconfigured logging (no root handler: a worker process of the OCR pool, which
+        # hands its records to its parent) would print them raw through logging's last
+        # resort: nothing then.
+        if self.passed_on and root.handlers and record.levelno >= root.getEffectiveLevel():
             root.handle(record)
         return True
 

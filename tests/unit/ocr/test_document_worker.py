@@ -4,6 +4,8 @@ failures reach the caller as page failures do, naming the document instead of a 
 from __future__ import annotations
 
 import io
+import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,25 @@ def test_a_crash_while_writing_the_searchable_pdf_costs_only_the_pdf(tmp_path: P
     assert result.searchable_pdf_path is None
     assert not target.exists()
     assert following.method == TEXT_LAYER
+
+
+def test_pypdfs_warnings_in_a_worker_come_out_through_the_callers_logging(
+    shared_engine: OcrEngine, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """GIVEN a PDF that pypdf repairs (its catalog names /Pages twice) read in the worker
+    THEN pypdf's warnings reach the caller's loggers, as the worker's own records do (in
+    the mailroom: JSON lines at its log level), and none is printed raw on stderr by the
+    worker process."""
+    pdf = scans.born_digital_pdf_bytes([scans.LETTER_LINES])
+    catalog = re.search(rb"<<\s*/Type\s*/Catalog\s*/Pages\s+(\d+) 0 R\s*>>", pdf)
+    assert catalog is not None
+    twice = f"<< /Pages {catalog[1].decode()} 0 R /Pages {catalog[1].decode()} 0 R".encode()
+    broken = pdf.replace(catalog[0], twice.ljust(len(catalog[0]) - 2) + b">>")
+    assert len(broken) == len(pdf)
+    capfd.readouterr()
+    caplog.set_level(logging.WARNING, logger="pypdf")
+    shared_engine.read(broken)
+    from_pypdf = [r for r in caplog.records if r.name.startswith("pypdf")]
+    assert any("Multiple definitions" in r.getMessage() for r in from_pypdf)
+    assert all(r.processName != "MainProcess" for r in from_pypdf)
+    assert "Multiple definitions" not in capfd.readouterr().err
