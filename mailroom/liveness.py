@@ -18,6 +18,7 @@ fresh one. Nothing is lost by that: what a loop had not finished is redelivered.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -33,6 +34,7 @@ GRACE_S = 60.0  # scheduling, a slow commit: slack on top of every promise
 EVENT_TURN_S = 5 * 60.0
 SLOW_EVENT_TURN_S = 30 * 60.0
 EXIT_HUNG = 70  # EX_SOFTWARE: the process ended itself because a loop hung
+API_LOOP = "api event loop"
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,19 @@ class Watchdog:
         return stop
 
 
-def watch_this_process(enabled: bool) -> None:
-    """Start the watchdog of this process's loops (``MAILROOM_EXIT_WHEN_HUNG``)."""
-    if enabled:
-        Watchdog(HEARTBEATS).start()
+def watch_this_process(enabled: bool) -> threading.Event | None:
+    """Start the watchdog of this process's loops (``MAILROOM_EXIT_WHEN_HUNG``); set the
+    returned event to stop it."""
+    return Watchdog(HEARTBEATS).start() if enabled else None
+
+
+async def beat(heartbeats: Heartbeats, loop: str, every_s: float) -> None:
+    """Promise, from an asyncio event loop, to be back within ``every_s``, again and again:
+    a loop blocked by a call that never returns (a blocking call in a coroutine, say)
+    stops beating and turns late. Runs until cancelled."""
+    try:
+        while True:
+            heartbeats.expect_within(loop, every_s)
+            await asyncio.sleep(every_s / 2)
+    finally:
+        heartbeats.forget(loop)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +20,10 @@ from mailroom.api.routes import catalog, operations, scans, status, submissions
 from mailroom.api.security_headers import SecurityHeaders
 from mailroom.bootstrap import Mailroom, build
 from mailroom.config import Settings
+from mailroom.liveness import API_LOOP, HEARTBEATS, beat, watch_this_process
 from mailroom.web import mount_web
+
+_EVENT_LOOP_BEAT_S = 10.0  # blocked for this and the grace: late
 
 
 def settle_garbage_collector() -> None:
@@ -37,14 +42,24 @@ def create_app(mailroom: Mailroom | None = None, settings: Settings | None = Non
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if owned:
-            mailroom.start()
-            settle_garbage_collector()
+        if not owned:  # a caller's mailroom (tests): started and watched by the caller
+            yield
+            return
+        mailroom.start()
+        settle_garbage_collector()
+        # This process's liveness: the event loop beats beside the embedded runner's loops,
+        # and the watchdog ends the process when one of them hangs (mailroom/liveness.py).
+        beating = asyncio.create_task(beat(HEARTBEATS, API_LOOP, _EVENT_LOOP_BEAT_S))
+        watchdog = watch_this_process(mailroom.settings.exit_when_hung)
         try:
             yield
         finally:
-            if owned:
-                mailroom.stop()
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
+            if watchdog is not None:
+                watchdog.set()
+            mailroom.stop()
 
     app = FastAPI(
         title="Mailroom",

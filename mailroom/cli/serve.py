@@ -34,12 +34,10 @@ def serve(
     from mailroom.api.app import create_app
     from mailroom.api.server import raise_open_file_limit, uvicorn_options
     from mailroom.config import Settings
-    from mailroom.liveness import watch_this_process
     from mailroom.logs import configure_logging, logging_config
 
     settings = Settings()
     configure_logging(settings)
-    watch_this_process(settings.exit_when_hung)  # the embedded runner's loops
     if workers > 1 and settings.bus == "embedded":
         typer.echo(
             "error: --workers > 1 needs MAILROOM_BUS=kafka://... (the embedded runner "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from mailroom.api.app import create_app
 from mailroom.bootstrap import Mailroom
 from mailroom.config import Settings
-from mailroom.liveness import GRACE_S, HEARTBEATS
+from mailroom.liveness import API_LOOP, GRACE_S, HEARTBEATS
 from mailroom.logs import ContextFilter, JsonFormatter, TextFormatter, log_context, log_format
 from tests.fixtures import documents
 from tests.fixtures.builders import FakeClock, metadata_json, portal_auth
@@ -277,6 +278,23 @@ def test_the_embedded_modes_health_names_its_consumers_and_a_hung_one_makes_it_l
     finally:
         mailroom.stop()
     assert client.get("/healthz").json() == {"status": "alive", "loops": {}}
+
+
+def test_the_served_app_beats_on_its_event_loop_and_is_watched(settings):
+    """GIVEN the app as `mailroom serve` runs it (it composes and starts its own mailroom)
+    THEN /healthz lists its event loop and the embedded runner's loops as "ok" and the
+    watchdog runs; once the app has stopped, neither the loops nor the watchdog are left."""
+    with TestClient(create_app(settings=settings)) as served:
+        health = served.get("/healthz").json()
+        assert health["status"] == "alive"
+        assert health["loops"][API_LOOP] == "ok"
+        assert health["loops"]["runner router"] == "ok"
+        assert any(t.name == "watchdog" for t in threading.enumerate())
+    assert HEARTBEATS.report().loops.keys().isdisjoint({API_LOOP, "runner router"})
+    for thread in threading.enumerate():
+        if thread.name == "watchdog":
+            thread.join(5)
+            assert not thread.is_alive()
 
 
 def test_text_lines_end_with_the_ids_and_json_is_the_production_default(tmp_path):

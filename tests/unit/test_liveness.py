@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import subprocess
@@ -18,7 +20,15 @@ from typing import Any
 import pytest
 
 from mailroom.kafka_runner import KafkaWorker
-from mailroom.liveness import EXIT_HUNG, Heartbeats, LivenessReport, Watchdog, watch_this_process
+from mailroom.liveness import (
+    API_LOOP,
+    EXIT_HUNG,
+    Heartbeats,
+    LivenessReport,
+    Watchdog,
+    beat,
+    watch_this_process,
+)
 from mailroom.relay import RELAY_LOOP, OutboxRelay
 from mailroom.runner import _Follower
 
@@ -319,3 +329,28 @@ def test_the_watchdog_can_be_turned_off():
     before = {t.name for t in threading.enumerate()}
     watch_this_process(False)
     assert "watchdog" not in {t.name for t in threading.enumerate()} - before
+
+
+def test_an_event_loop_that_is_blocked_stops_beating_and_turns_late():
+    """GIVEN an event loop beating (the API's: every 10 s; here every 20 ms)
+    THEN it is ok while the loop runs; blocked (nothing yields to it) past its beat and the
+    grace it is late; running again it is ok; cancelled it is no longer expected."""
+    clock = Clock()
+    beats = Heartbeats(clock, grace_s=60)
+
+    async def main() -> list[dict[str, str]]:
+        seen = []
+        beating = asyncio.create_task(beat(beats, API_LOOP, 0.02))
+        await asyncio.sleep(0)  # the first beat
+        seen.append(beats.report().loops)
+        clock.now += 0.02 + 60 + 1  # blocked: no await in between, the beat cannot run
+        seen.append(beats.report().loops)
+        await asyncio.sleep(0.05)  # the loop runs again: it beats
+        seen.append(beats.report().loops)
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
+        seen.append(beats.report().loops)
+        return seen
+
+    assert asyncio.run(main()) == [{API_LOOP: "ok"}, {API_LOOP: "late"}, {API_LOOP: "ok"}, {}]
