@@ -176,5 +176,8 @@ def logging_config(settings: Settings) -> dict[str, Any]:
 
 
 def configure_logging(settings: Settings) -> None:
-    """Set up this process's logging (relay, workers, ``serve``)."""
+    """Set up this process's logging (relay, workers, ``serve``). Python's warnings (Pillow's
+    DecompressionBombWarning on a huge scan, a library's deprecation) become records of
+    ``py.warnings`` too: lines in the process's format, not raw text on stderr."""
     logging.config.dictConfig(logging_config(settings))
+    logging.captureWarnings(True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -47,6 +48,9 @@ def create_app(mailroom: Mailroom | None = None, settings: Settings | None = Non
             return
         mailroom.start()
         settle_garbage_collector()
+        # uvicorn's worker processes (serve --workers N) get their logging from its
+        # log_config, not from configure_logging: warnings become log lines here too.
+        logging.captureWarnings(True)
         # This process's liveness: the event loop beats beside the embedded runner's loops,
         # and the watchdog ends the process when one of them hangs (mailroom/liveness.py).
         beating = asyncio.create_task(beat(HEARTBEATS, API_LOOP, _EVENT_LOOP_BEAT_S))
@@ -59,6 +63,7 @@ def create_app(mailroom: Mailroom | None = None, settings: Settings | None = Non
                 await beating
             if watchdog is not None:
                 watchdog.set()
+            logging.captureWarnings(False)
             mailroom.stop()
 
     app = FastAPI(

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+import textwrap
 import threading
+import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -280,16 +286,20 @@ def test_the_embedded_modes_health_names_its_consumers_and_a_hung_one_makes_it_l
     assert client.get("/healthz").json() == {"status": "alive", "loops": {}}
 
 
-def test_the_served_app_beats_on_its_event_loop_and_is_watched(settings):
-    """GIVEN the app as `mailroom serve` runs it (it composes and starts its own mailroom)
-    THEN /healthz lists its event loop and the embedded runner's loops as "ok" and the
-    watchdog runs; once the app has stopped, neither the loops nor the watchdog are left."""
+def test_the_served_app_beats_on_its_event_loop_and_is_watched(settings, caplog):
+    """GIVEN the app as `mailroom serve` runs it (it composes and starts its own mailroom;
+    in each process of `serve --workers N`) THEN /healthz lists its event loop and the
+    embedded runner's loops as "ok", the watchdog runs, and a library's warning is a log
+    record; once the app has stopped, neither the loops nor the watchdog are left."""
     with TestClient(create_app(settings=settings)) as served:
         health = served.get("/healthz").json()
         assert health["status"] == "alive"
         assert health["loops"][API_LOOP] == "ok"
         assert health["loops"]["runner router"] == "ok"
         assert any(t.name == "watchdog" for t in threading.enumerate())
+        with caplog.at_level(logging.WARNING, logger="py.warnings"):
+            warnings.warn("image size exceeds the limit", UserWarning, stacklevel=1)
+        assert any(r.name == "py.warnings" for r in caplog.records)
     assert HEARTBEATS.report().loops.keys().isdisjoint({API_LOOP, "runner router"})
     for thread in threading.enumerate():
         if thread.name == "watchdog":
@@ -316,6 +326,32 @@ def test_text_lines_end_with_the_ids_and_json_is_the_production_default(tmp_path
     assert log_format(production) == "json"
     assert log_format(Settings(data_dir=tmp_path)) == "text"
     assert log_format(Settings(data_dir=tmp_path, log_format="json")) == "json"
+
+
+def test_python_warnings_become_log_lines_in_the_process_format(tmp_path):
+    """GIVEN a process whose logging is set up as in production (JSON)
+    WHEN a library warns (warnings.warn) THEN the warning is one JSON line, not raw text."""
+    script = textwrap.dedent(
+        f"""
+        import warnings
+        from mailroom.config import Settings
+        from mailroom.logs import configure_logging
+
+        configure_logging(Settings(data_dir={str(tmp_path)!r}, log_format="json"))
+        warnings.warn("image size exceeds the limit", UserWarning)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    (line,) = [json.loads(text) for text in done.stderr.splitlines() if text.strip()]
+    assert (line["level"], line["logger"]) == ("warning", "py.warnings")
+    assert "UserWarning: image size exceeds the limit" in line["message"]
 
 
 @pytest.fixture
