@@ -3,6 +3,7 @@ a line for every router decision, the request id echoed, and the Prometheus figu
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -291,6 +292,7 @@ def test_the_served_app_beats_on_its_event_loop_and_is_watched(settings, caplog)
     in each process of `serve --workers N`) THEN /healthz lists its event loop and the
     embedded runner's loops as "ok", the watchdog runs, and a library's warning is a log
     record; once the app has stopped, neither the loops nor the watchdog are left."""
+    thresholds = gc.get_threshold()  # the served app settles the collector: restored below
     with TestClient(create_app(settings=settings)) as served:
         health = served.get("/healthz").json()
         assert health["status"] == "alive"
@@ -300,6 +302,8 @@ def test_the_served_app_beats_on_its_event_loop_and_is_watched(settings, caplog)
         with caplog.at_level(logging.WARNING, logger="py.warnings"):
             warnings.warn("image size exceeds the limit", UserWarning, stacklevel=1)
         assert any(r.name == "py.warnings" for r in caplog.records)
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
     assert HEARTBEATS.report().loops.keys().isdisjoint({API_LOOP, "runner router"})
     for thread in threading.enumerate():
         if thread.name == "watchdog":
