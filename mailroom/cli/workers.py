@@ -25,7 +25,7 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _configure_logging() -> None:
+def _set_up_process() -> None:
     """Logging (JSON in production, see mailroom.logs), with MAILROOM_METRICS_PORT this
     process's Prometheus counters and liveness on that port, and its watchdog."""
     from mailroom.config import Settings
@@ -49,7 +49,7 @@ def relay() -> None:
     from mailroom.relay import OutboxRelay
     from mailroom.relay_lock import relay_lock
 
-    _configure_logging()
+    _set_up_process()
     settings = Settings()
     stop = _stop_on_signals()
     mailroom_app = build_app(settings)
@@ -101,7 +101,7 @@ def worker(
     chosen = (
         list(mailroom.consumers) if all_consumers else [mailroom.consumer(n) for n in names or []]
     )
-    _configure_logging()
+    _set_up_process()
     stop = _stop_on_signals()
     threads = [
         threading.Thread(

@@ -98,8 +98,6 @@ class _PypdfWarnings(logging.Handler):
             self._local.messages = outer
 
     def handle(self, record: logging.LogRecord) -> bool:  # no handler lock: nothing shared
-        if record.levelno < self.level:
-            return False
         messages = getattr(self._local, "messages", None)
         if messages is not None:
             messages.append(record.getMessage())
@@ -111,7 +109,7 @@ class _PypdfWarnings(logging.Handler):
             root.handle(record)
         return True
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def emit(self, record: logging.LogRecord) -> None:  # logging calls handle(), above
         self.handle(record)
 
 
