@@ -4,6 +4,12 @@ PostgreSQL INSERT + COMMIT — and nothing else (no checks, no events, no idempo
 
 Started by bench/intake.py with ``uvicorn ceiling:app --workers N`` and the same
 PostgreSQL and S3 settings (MAILROOM_EVENT_STORE, MAILROOM_S3_*, MAILROOM_BLOB_STORE).
+
+``CEILING_WITH`` adds parts of the mailroom's own intake, one at a time, for a ladder from
+the bare endpoint to the mailroom (``bench/intake.py --ladder``): ``check`` runs the
+mailroom's content check of the file (``inspect_file``) before the PUT; ``events`` replaces
+the plain INSERT with the event-store save intake makes (a MailItem and its ReferenceIndex,
+through the mailroom's PostgreSQL recorder).
 """
 
 from __future__ import annotations
@@ -11,9 +17,11 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI, File, Form, UploadFile
@@ -21,10 +29,17 @@ from fastapi.concurrency import run_in_threadpool
 from minio import Minio
 from psycopg_pool import ConnectionPool
 
+# uvicorn's --app-dir puts bench/ first on the path, where bench/letters.py would shadow the
+# letters package the mailroom imports (CEILING_WITH): the checkout goes in front.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 # CEILING_TABLE_LOCK=1: take the lock the event store takes for every write (eventsourcing
 # serialises inserts with LOCK TABLE ... IN EXCLUSIVE MODE, so notification ids have no gaps).
 TABLE_LOCK = os.environ.get("CEILING_TABLE_LOCK", "") == "1"
 BUCKET = os.environ.get("MAILROOM_BLOB_STORE", "s3://ceiling").removeprefix("s3://") + "-ceiling"
+WITH = frozenset(part.strip() for part in os.environ.get("CEILING_WITH", "").split(",") if part)
+if WITH - {"check", "events"}:
+    raise SystemExit(f"CEILING_WITH: unknown parts {sorted(WITH - {'check', 'events'})}")
 
 
 def _minio() -> Minio:
@@ -53,6 +68,11 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(Exception):  # another worker process made it first
             blobs.make_bucket(BUCKET)
     state.update(pool=pool, blobs=blobs)
+    if "events" in WITH:
+        from mailroom.bootstrap import build_app
+        from mailroom.config import Settings
+
+        state["events"] = build_app(Settings())
     yield
     pool.close()
 
@@ -64,9 +84,15 @@ def _store(metadata: str, data: bytes | None) -> str:
     item_id = uuid.uuid4()
     key = None
     if data is not None:
+        if "check" in WITH:
+            from mailroom.intake.inspection import inspect_file
+
+            inspect_file(data, filename="antrag.pdf")
         key = f"ceiling/{item_id}"
         blobs: Minio = state["blobs"]  # type: ignore[assignment]
         blobs.put_object(BUCKET, key, io.BytesIO(data), len(data))
+    if "events" in WITH:
+        return _save_events(item_id, metadata, key, data)
     pool: ConnectionPool = state["pool"]  # type: ignore[assignment]
     with pool.connection() as conn:  # commits when the block ends
         if TABLE_LOCK:
@@ -85,3 +111,43 @@ async def submit(
     data = await files[0].read() if files else None
     item_id = await run_in_threadpool(_store, metadata, data)
     return {"item_id": item_id}
+
+
+def _save_events(item_id: uuid.UUID, metadata: str, key: str | None, data: bytes | None) -> str:
+    """What intake's event-store save does for a new portal item, without its checks."""
+    import hashlib
+    import json
+    import secrets
+    from datetime import UTC, datetime
+
+    from aggregates.access_code import hash_access_code
+    from aggregates.mail_item import MailItem
+    from aggregates.reference import Reference
+    from aggregates.reference_index import ReferenceIndex
+    from aggregates.values import Applicant, Document, Submission
+
+    fields = json.loads(metadata)
+    now = datetime.now(UTC)
+    reference = str(Reference.generate("BENCH", now.year))
+    documents = []
+    if key is not None and data is not None:
+        sha256 = hashlib.sha256(data).hexdigest()
+        documents.append(Document(key, sha256, "application/pdf", len(data), 1, "antrag.pdf"))
+    item = MailItem(
+        channel="portal",
+        intake_key=str(item_id),
+        reference=reference,
+        received_at=now,
+        documents=documents,
+        access_code_hash=hash_access_code(reference, secrets.token_hex(8)),
+        request_fingerprint=secrets.token_hex(32),
+        submission=Submission(
+            service_key=fields["service_key"],
+            applicant=Applicant(**fields["applicant"]),
+            subject=fields["subject"],
+            form_fields=fields.get("form_fields", {}),
+        ),
+        station_id=None,
+    )
+    state["events"].save(item, ReferenceIndex(reference=reference, item_id=item.id))  # type: ignore[attr-defined]
+    return str(item.id)

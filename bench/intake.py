@@ -26,12 +26,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from stack import (
     cpu_seconds_by_component,
+    cpu_seconds_of_tree,
     free_port,
     mailroom_stack,
     print_cpu_profile,
@@ -147,14 +150,31 @@ def merged(runs: list[dict]) -> dict:
     )
 
 
-def _with_cpu(measured: Callable[[], Awaitable[dict]]) -> tuple[dict, dict[str, float]]:
-    """A run's figures and the CPU seconds each component (and this client) used in it."""
+@dataclass
+class Side:
+    """One app of a comparison: its name, URL and server process (its CPU is its tree's)."""
+
+    name: str
+    url: str
+    pid: int
+
+
+def _with_cpu(measured: Callable[[], Awaitable[dict]], pid: int) -> tuple[dict, dict[str, float]]:
+    """A run's figures and the CPU seconds the app (process ``pid`` and its children), each
+    other component and this client used in it."""
     before, client_before = cpu_seconds_by_component(), sum(os.times()[:2])
+    app_before = cpu_seconds_of_tree(pid)
     result = asyncio.run(measured())
     after, client_after = cpu_seconds_by_component(), sum(os.times()[:2])
-    used = {name: after[name] - before.get(name, 0.0) for name in after}
+    used = {
+        name: after[name] - before.get(name, 0.0) for name in after if name not in APP_COMPONENTS
+    }
+    used["app"] = cpu_seconds_of_tree(pid) - app_before
     used["bench client"] = client_after - client_before
     return result, {name: seconds for name, seconds in used.items() if seconds > 0.01}
+
+
+APP_COMPONENTS = frozenset({"ceiling", "api"})  # counted per side as "app"
 
 
 def _per_request(used: dict[str, float], component: str, run: dict) -> float:
@@ -164,6 +184,14 @@ def _per_request(used: dict[str, float], component: str, run: dict) -> float:
 def _cpu_line(used: dict[str, float], requests: int) -> str:
     parts = sorted(used.items(), key=lambda kv: -kv[1])
     return ", ".join(f"{name} {1000 * seconds / max(requests, 1):.1f}" for name, seconds in parts)
+
+
+# The bare ceiling, then parts of the mailroom's intake added to it (bench/ceiling.py).
+LADDER = (
+    ("ceiling", ""),
+    ("ceiling + content check", "check"),
+    ("ceiling + check + events", "check,events"),
+)
 
 
 class Ceiling:
@@ -267,6 +295,13 @@ def main() -> None:
         action="store_true",
         help="the ceiling takes the table lock the event store takes per write (the bound)",
     )
+    parser.add_argument(
+        "--ladder",
+        action="store_true",
+        help="--ceiling, plus the ceiling with the mailroom's content check, and with the "
+        "check and the event-store save: where between the bare endpoint and the mailroom "
+        "the throughput goes",
+    )
     args = parser.parse_args()
     payload = args.file.read_bytes() if str(args.file) and args.file.is_file() else None
 
@@ -292,62 +327,79 @@ def main() -> None:
                 f"{r['errors'] or '-'}"
             )
 
-    def compare(mailroom_url: str, ceiling_url: str, headers: dict[str, str]) -> None:
-        for url in (ceiling_url, mailroom_url):  # warm-up
-            asyncio.run(run(url, min(50, args.requests), 4, body, headers))
-        print(f"attachment: {len(payload) if payload else 0} bytes")
-        # "API CPU": the mailroom API's CPU per request over the ceiling app's, steadier on a
-        # shared host than the throughput ratio (moto and the client weigh on both sides).
-        print(
-            f"{'concurrency':>11} {'ceiling/s':>9} {'p99 ms':>7} {'mailroom/s':>10} {'p99 ms':>7}"
-            f" {'ratio':>6} {'API CPU':>8}  errors"
-        )
-        profiles: list[str] = []
+    def compare(sides: list[Side], headers: dict[str, str]) -> None:
+        """Each side at each concurrency, against the first (the bare ceiling)."""
+        for side in sides:  # warm-up
+            asyncio.run(run(side.url, min(50, args.requests), 4, body, headers))
         rounds = max(1, args.rounds)
         per_round = max(1, args.requests // rounds)
+        print(f"attachment: {len(payload) if payload else 0} bytes")
+        print(f"{per_round * rounds} requests per side, in {rounds} alternating rounds")
+        # "app CPU": the app's CPU per request, and over the bare ceiling's: steadier on a
+        # shared host than the throughput ratio (moto and the client weigh on every side).
+        print(
+            f"{'concurrency':>11}  {'side':<26} {'subm/s':>7} {'p99 ms':>7} {'ratio':>6}"
+            f" {'app CPU ms':>10} {'(×)':>6}  errors"
+        )
+        profiles: list[str] = []
         for concurrency in args.concurrency:
+            runs: dict[str, list[dict]] = {side.name: [] for side in sides}
+            cpu: dict[str, dict[str, float]] = {side.name: {} for side in sides}
             # Alternating rounds: a machine that speeds up or slows down during the run
-            # (shared CPUs do) affects both sides alike.
-            bare_runs, ours_runs = [], []
-            bare_cpu: dict[str, float] = {}
-            ours_cpu: dict[str, float] = {}
+            # (shared CPUs do) affects every side alike.
             for _ in range(rounds):
-                for url, runs, cpu in (
-                    (ceiling_url, bare_runs, bare_cpu),
-                    (mailroom_url, ours_runs, ours_cpu),
-                ):
+                for side in sides:
                     result, used = _with_cpu(
-                        lambda u=url, c=concurrency: run(u, per_round, c, body, headers)
+                        lambda u=side.url, c=concurrency: run(u, per_round, c, body, headers),
+                        side.pid,
                     )
-                    runs.append(result)
+                    runs[side.name].append(result)
                     for name, seconds in used.items():
-                        cpu[name] = cpu.get(name, 0.0) + seconds
-            bare, ours = merged(bare_runs), merged(ours_runs)
+                        cpu[side.name][name] = cpu[side.name].get(name, 0.0) + seconds
+            results = {name: merged(side_runs) for name, side_runs in runs.items()}
+            bare = results[sides[0].name]
+            bare_app = _per_request(cpu[sides[0].name], "app", bare)
+            for side in sides:
+                r = results[side.name]
+                app = _per_request(cpu[side.name], "app", r)
+                print(
+                    f"{concurrency:>11}  {side.name:<26} {r['per_second']:>7.1f} "
+                    f"{r['p99_ms']:>7.1f} {r['per_second'] / bare['per_second']:>6.2f} "
+                    f"{1000 * app:>10.2f} {app / bare_app:>5.2f}×  {r['errors'] or '-'}"
+                )
             profiles.append(
                 f"CPU ms per request at concurrency {concurrency}: "
-                f"ceiling {_cpu_line(bare_cpu, bare['ok'])}; "
-                f"mailroom {_cpu_line(ours_cpu, ours['ok'])}"
-            )
-            api_cpu = _per_request(ours_cpu, "api", ours) / _per_request(bare_cpu, "ceiling", bare)
-            print(
-                f"{concurrency:>11} {bare['per_second']:>9.1f} {bare['p99_ms']:>7.1f} "
-                f"{ours['per_second']:>10.1f} {ours['p99_ms']:>7.1f} "
-                f"{ours['per_second'] / bare['per_second']:>6.2f} {api_cpu:>7.2f}×  "
-                f"{ours['errors'] or bare['errors'] or '-'}"
+                + "; ".join(
+                    f"{side.name}: {_cpu_line(cpu[side.name], results[side.name]['ok'])}"
+                    for side in sides
+                )
             )
         print("\n".join(profiles))
 
-    if args.ceiling and args.spawn != "production":
+    if (args.ceiling or args.ladder) and args.spawn != "production":
         parser.error("--ceiling needs --spawn production (the ceiling uses PostgreSQL and S3)")
+
+    @contextmanager
+    def ceiling_side(env: dict[str, str], name: str, parts: str) -> Iterator[Side]:
+        log = Path(env["MAILROOM_DATA_DIR"]) / f"ceiling-{parts or 'bare'}.log"
+        lock = "1" if args.ceiling_table_lock else ""
+        with Ceiling(
+            {**env, "CEILING_TABLE_LOCK": lock, "CEILING_WITH": parts}, args.api_workers, log
+        ) as ceiling:
+            yield Side(name, ceiling.url, ceiling.process.pid)
+
     if args.spawn:
         with mailroom_stack(args.spawn, args.api_workers, not args.intake_only) as running:
             pipeline = "without relay and workers" if args.intake_only else "full pipeline"
             print(f"mode: {args.spawn} ({pipeline}), API processes: {args.api_workers}")
-            if args.ceiling:
-                log = Path(running.env["MAILROOM_DATA_DIR"]) / "ceiling.log"
-                env = {**running.env, "CEILING_TABLE_LOCK": "1" if args.ceiling_table_lock else ""}
-                with Ceiling(env, args.api_workers, log) as ceiling:
-                    compare(running.url, ceiling.url, running.headers)
+            if args.ceiling or args.ladder:
+                with ExitStack() as ceilings:
+                    sides = [
+                        ceilings.enter_context(ceiling_side(running.env, name, parts))
+                        for name, parts in (LADDER if args.ladder else LADDER[:1])
+                    ]
+                    mailroom = Side("mailroom", running.url, running.pid)
+                    compare([*sides, mailroom], running.headers)
             else:
                 measure(running.url, running.headers)
     elif args.server:

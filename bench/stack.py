@@ -189,6 +189,28 @@ def cpu_seconds_by_component() -> dict[str, float]:
     return totals
 
 
+def cpu_seconds_of_tree(pid: int) -> float:
+    """CPU time (user + system) of process ``pid`` and its children (uvicorn's workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    seconds: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        seconds[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += seconds.get(current, 0.0)
+        todo.extend(children.get(current, []))
+    return total
+
+
 def print_cpu_profile(before: dict[str, float], after: dict[str, float], items: int) -> None:
     print(f"\nCPU per submission by component ({items} submissions):")
     for component in sorted(after, key=lambda c: before.get(c, 0.0) - after[c]):
