@@ -171,11 +171,12 @@ def server_on_small_disk(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, 
 
 def _fill(directory: Path) -> Path:
     filler = directory / "filler"
-    with filler.open("wb") as out:
+    # Unbuffered: a buffered file keeps what the last write could not place and fails
+    # again when it is closed (ENOSPC from the ``with``, whenever the disk filled mid-write).
+    with filler.open("wb", buffering=0) as out:
         try:
             while True:
                 out.write(b"\0" * 65536)
-                out.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
     return filler
