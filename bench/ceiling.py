@@ -15,12 +15,16 @@ through the mailroom's PostgreSQL recorder).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import json
 import os
+import secrets
 import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -30,16 +34,24 @@ from minio import Minio
 from psycopg_pool import ConnectionPool
 
 # uvicorn's --app-dir puts bench/ first on the path, where bench/letters.py would shadow the
-# letters package the mailroom imports (CEILING_WITH): the checkout goes in front.
+# letters package that the mailroom modules imported below need: the checkout goes in front.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aggregates.access_code import hash_access_code
+from aggregates.mail_item import MailItem
+from aggregates.reference import Reference
+from aggregates.reference_index import ReferenceIndex
+from aggregates.values import Applicant, Document, Submission
+from mailroom.intake.inspection import inspect_file
 
 # CEILING_TABLE_LOCK=1: take the lock the event store takes for every write (eventsourcing
 # serialises inserts with LOCK TABLE ... IN EXCLUSIVE MODE, so notification ids have no gaps).
 TABLE_LOCK = os.environ.get("CEILING_TABLE_LOCK", "") == "1"
 BUCKET = os.environ.get("MAILROOM_BLOB_STORE", "s3://ceiling").removeprefix("s3://") + "-ceiling"
+PARTS = frozenset({"check", "events"})
 WITH = frozenset(part.strip() for part in os.environ.get("CEILING_WITH", "").split(",") if part)
-if WITH - {"check", "events"}:
-    raise SystemExit(f"CEILING_WITH: unknown parts {sorted(WITH - {'check', 'events'})}")
+if WITH - PARTS:
+    raise SystemExit(f"CEILING_WITH: unknown parts {sorted(WITH - PARTS)}")
 
 
 def _minio() -> Minio:
@@ -85,8 +97,6 @@ def _store(metadata: str, data: bytes | None) -> str:
     key = None
     if data is not None:
         if "check" in WITH:
-            from mailroom.intake.inspection import inspect_file
-
             inspect_file(data, filename="antrag.pdf")
         key = f"ceiling/{item_id}"
         blobs: Minio = state["blobs"]  # type: ignore[assignment]
@@ -115,17 +125,6 @@ async def submit(
 
 def _save_events(item_id: uuid.UUID, metadata: str, key: str | None, data: bytes | None) -> str:
     """What intake's event-store save does for a new portal item, without its checks."""
-    import hashlib
-    import json
-    import secrets
-    from datetime import UTC, datetime
-
-    from aggregates.access_code import hash_access_code
-    from aggregates.mail_item import MailItem
-    from aggregates.reference import Reference
-    from aggregates.reference_index import ReferenceIndex
-    from aggregates.values import Applicant, Document, Submission
-
     fields = json.loads(metadata)
     now = datetime.now(UTC)
     reference = str(Reference.generate("BENCH", now.year))

@@ -38,6 +38,7 @@ from stack import (
     free_port,
     mailroom_stack,
     print_cpu_profile,
+    process_cpu,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,14 +163,19 @@ class Side:
 def _with_cpu(measured: Callable[[], Awaitable[dict]], pid: int) -> tuple[dict, dict[str, float]]:
     """A run's figures and the CPU seconds the app (process ``pid`` and its children), each
     other component and this client used in it."""
-    before, client_before = cpu_seconds_by_component(), sum(os.times()[:2])
-    app_before = cpu_seconds_of_tree(pid)
+    before, client_before = process_cpu(), sum(os.times()[:2])
     result = asyncio.run(measured())
-    after, client_after = cpu_seconds_by_component(), sum(os.times()[:2])
+    after, client_after = process_cpu(), sum(os.times()[:2])
+    components_before, components_after = (
+        cpu_seconds_by_component(before),
+        cpu_seconds_by_component(after),
+    )
     used = {
-        name: after[name] - before.get(name, 0.0) for name in after if name not in APP_COMPONENTS
+        name: seconds - components_before.get(name, 0.0)
+        for name, seconds in components_after.items()
+        if name not in APP_COMPONENTS
     }
-    used["app"] = cpu_seconds_of_tree(pid) - app_before
+    used["app"] = cpu_seconds_of_tree(pid, after) - cpu_seconds_of_tree(pid, before)
     used["bench client"] = client_after - client_before
     return result, {name: seconds for name, seconds in used.items() if seconds > 0.01}
 
@@ -377,7 +383,9 @@ def main() -> None:
         print("\n".join(profiles))
 
     if (args.ceiling or args.ladder) and args.spawn != "production":
-        parser.error("--ceiling needs --spawn production (the ceiling uses PostgreSQL and S3)")
+        parser.error(
+            "--ceiling and --ladder need --spawn production (the ceiling uses PostgreSQL and S3)"
+        )
 
     @contextmanager
     def ceiling_side(env: dict[str, str], name: str, parts: str) -> Iterator[Side]:

@@ -169,10 +169,17 @@ COMPONENTS = (
 )
 
 
-def cpu_seconds_by_component() -> dict[str, float]:
-    """CPU time (user + system) of this machine's processes, grouped by component."""
+@dataclass(frozen=True)
+class ProcessCpu:
+    parent: int
+    seconds: float  # user + system
+    command: str
+
+
+def process_cpu() -> dict[int, ProcessCpu]:
+    """The CPU time of every process of this machine so far, by pid: one pass over /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
-    totals: dict[str, float] = {}
+    processes: dict[int, ProcessCpu] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -181,32 +188,33 @@ def cpu_seconds_by_component() -> dict[str, float]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        processes[int(entry.name)] = ProcessCpu(int(fields[1]), seconds, command)
+    return processes
+
+
+def cpu_seconds_by_component(
+    processes: dict[int, ProcessCpu] | None = None,
+) -> dict[str, float]:
+    """CPU time of this machine's processes (``process_cpu()``), grouped by component."""
+    totals: dict[str, float] = {}
+    for process in (processes if processes is not None else process_cpu()).values():
         for component, pattern in COMPONENTS:
-            if pattern in command:
-                seconds = (int(fields[11]) + int(fields[12])) / ticks
-                totals[component] = totals.get(component, 0.0) + seconds
+            if pattern in process.command:
+                totals[component] = totals.get(component, 0.0) + process.seconds
                 break
     return totals
 
 
-def cpu_seconds_of_tree(pid: int) -> float:
-    """CPU time (user + system) of process ``pid`` and its children (uvicorn's workers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
+def cpu_seconds_of_tree(pid: int, processes: dict[int, ProcessCpu]) -> float:
+    """CPU time of process ``pid`` and its descendants (uvicorn's worker processes)."""
     children: dict[int, list[int]] = {}
-    seconds: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-        seconds[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    for child, process in processes.items():
+        children.setdefault(process.parent, []).append(child)
     total, todo = 0.0, [pid]
     while todo:
         current = todo.pop()
-        total += seconds.get(current, 0.0)
+        total += processes[current].seconds if current in processes else 0.0
         todo.extend(children.get(current, []))
     return total
 
