@@ -18,16 +18,18 @@ def _app() -> FastAPI:
     return app
 
 
-def _request(app: FastAPI, root_path: str = "") -> Request:
+def _request(
+    app: FastAPI, root_path: str = "", host: str = "stadt.example", scheme: str = "https"
+) -> Request:
     scope = {
         "type": "http",
         "app": app,
         "method": "POST",
-        "scheme": "https",
-        "server": ("stadt.example", 443),
+        "scheme": scheme,
+        "server": ["stadt.example", 443],  # a list, as some servers give it
         "path": f"{root_path}/api/v1/submissions",
         "root_path": root_path,
-        "headers": [(b"host", b"stadt.example")],
+        "headers": [(b"host", host.encode())],
         "query_string": b"",
     }
     return Request(scope)
@@ -42,3 +44,27 @@ def test_status_url_is_exactly_url_for(root_path: str) -> None:
             request.url_for("get_status", reference=reference)
         )
     assert status_url(request, "X").startswith(f"https://stadt.example{root_path}/api/v1/status/")
+
+
+def test_every_host_scheme_and_root_path_gets_its_own_prefix_and_the_cache_is_bounded() -> None:
+    """The absolute prefix is kept per scheme, Host header and root path: requests for
+    another host name (or a proxy's root path) between others never get a wrong URL, and a
+    client that sends a new Host header with every request does not grow the cache."""
+    app = _app()
+    variants = [
+        ("", "stadt.example", "https"),
+        ("/poststelle", "stadt.example", "https"),
+        ("", "intern.stadt.example:8443", "https"),
+        ("", "stadt.example", "http"),
+        ("", "[::1]:8000", "http"),
+    ]
+    for _round in range(2):  # the second round comes from the cache
+        for root_path, host, scheme in variants:
+            request = _request(app, root_path, host, scheme)
+            assert status_url(request, "LIN-2026-000123") == str(
+                request.url_for("get_status", reference="LIN-2026-000123")
+            )
+    for number in range(200):
+        request = _request(app, host=f"h{number}.example")
+        assert status_url(request, "R").startswith(f"https://h{number}.example/api/v1/status/")
+    assert len(app.state.status_urls.prefixes) <= app.state.status_urls.MAX_PREFIXES

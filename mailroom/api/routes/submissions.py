@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -11,9 +12,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import URLPath
 
-from mailroom.api.deps import MailroomDep, PortalClientDep
+from mailroom.api.deps import portal_client_of
 from mailroom.api.multipart import received_form
 from mailroom.api.schemas import ErrorOut, SubmissionMetadata, SubmissionReceipt
+from mailroom.bootstrap import Mailroom
 
 router = APIRouter(tags=["intake"])
 
@@ -55,14 +57,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 )
 async def submit(
     request: Request,
-    mailroom: MailroomDep,
-    client: PortalClientDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> Response:
     """Accept a submission from the citizen portal: durable before 202 is returned.
 
     The portal authenticates with its client key (``Authorization: Bearer KEY``); an
     Idempotency-Key is scoped to the client that sends it."""
+    # The mailroom and the client are looked up here, not as FastAPI dependencies: solving
+    # those costs more per submission than the lookups (the bearer scheme is documented by
+    # api.openapi, which knows the path).
+    mailroom: Mailroom = request.app.state.mailroom
+    client = await portal_client_of(request)
     async with received_form(request, mailroom.spool, mailroom.receive_limits) as form:
         parsed = _metadata(form.fields.get("metadata"))
         receipt = await run_in_threadpool(
@@ -83,16 +88,47 @@ _REFERENCE = "__reference__"
 
 
 def status_url(request: Request, reference: str) -> str:
-    """``request.url_for("get_status", …)`` without its cost per request: url_for walks
-    every route of the app (raising and catching a miss for each) to find one name."""
-    state = request.app.state
-    template: str | None = getattr(state, "status_path_template", None)
-    if template is None:
-        template = state.status_path_template = request.app.url_path_for(
-            "get_status", reference=_REFERENCE
+    """The absolute URL of the reference's status (``request.url_for("get_status", …)``)."""
+    urls: _StatusUrls | None = getattr(request.app.state, "status_urls", None)
+    if urls is None:
+        urls = request.app.state.status_urls = _StatusUrls(request.app.url_path_for)
+    return urls.url(request, reference)
+
+
+class _StatusUrls:
+    """``url_for`` without its cost per submission: it walks every route of the app (raising
+    and catching a miss for each) to find one name, and ``request.base_url`` parses the URL
+    it builds each time. Here the path template is found once and the absolute prefix once
+    per scheme, Host header and root path (a few: the Host header is the client's, so the
+    cache is bounded)."""
+
+    MAX_PREFIXES = 64
+
+    def __init__(self, url_path_for: Callable[..., URLPath]) -> None:
+        self.template = str(url_path_for("get_status", reference=_REFERENCE))
+        self.prefixes: dict[tuple[object, ...], str] = {}
+
+    def url(self, request: Request, reference: str) -> str:
+        return self._prefix(request) + self.template.replace(_REFERENCE, quote(reference, safe=""))
+
+    def _prefix(self, request: Request) -> str:
+        scope = request.scope
+        host = next((value for name, value in scope["headers"] if name == b"host"), None)
+        server = scope.get("server")
+        key = (
+            scope.get("scheme"),
+            host,
+            tuple(server) if server else None,  # a list under some servers
+            scope.get("app_root_path"),
+            scope.get("root_path"),
         )
-    path = URLPath(template.replace(_REFERENCE, quote(reference, safe="")))
-    return str(path.make_absolute_url(request.base_url))
+        prefix = self.prefixes.get(key)
+        if prefix is None:
+            if len(self.prefixes) >= self.MAX_PREFIXES:
+                self.prefixes.clear()
+            prefix = str(URLPath("/").make_absolute_url(request.base_url)).rstrip("/")
+            self.prefixes[key] = prefix
+        return prefix
 
 
 def _metadata(raw: str | None) -> SubmissionMetadata:
