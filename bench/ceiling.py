@@ -70,11 +70,7 @@ state: dict[str, object] = {}
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     pool = ConnectionPool(os.environ["MAILROOM_EVENT_STORE"].split("?")[0], min_size=4, max_size=8)
-    with pool.connection() as conn:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS ceiling_submissions"
-            " (id uuid PRIMARY KEY, metadata text NOT NULL, blob_key text)"
-        )
+    create_table(pool)
     blobs = _minio()
     if not blobs.bucket_exists(BUCKET):
         with contextlib.suppress(Exception):  # another worker process made it first
@@ -103,7 +99,20 @@ def _store(metadata: str, data: bytes | None) -> str:
         blobs.put_object(BUCKET, key, io.BytesIO(data), len(data))
     if "events" in WITH:
         return _save_events(item_id, metadata, key, data)
-    pool: ConnectionPool = state["pool"]  # type: ignore[assignment]
+    plain_insert(state["pool"], item_id, metadata, key)  # type: ignore[arg-type]
+    return str(item_id)
+
+
+def create_table(pool: ConnectionPool) -> None:
+    with pool.connection() as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS ceiling_submissions"
+            " (id uuid PRIMARY KEY, metadata text NOT NULL, blob_key text)"
+        )
+
+
+def plain_insert(pool: ConnectionPool, item_id: uuid.UUID, metadata: str, key: str | None) -> None:
+    """The ceiling's one INSERT + COMMIT (also bench/intake_parts.py)."""
     with pool.connection() as conn:  # commits when the block ends
         if TABLE_LOCK:
             conn.execute("LOCK TABLE ceiling_submissions IN EXCLUSIVE MODE")
@@ -111,7 +120,6 @@ def _store(metadata: str, data: bytes | None) -> str:
             "INSERT INTO ceiling_submissions (id, metadata, blob_key) VALUES (%s, %s, %s)",
             (item_id, metadata, key),
         )
-    return str(item_id)
 
 
 @app.post("/api/v1/submissions", status_code=202)
@@ -125,6 +133,15 @@ async def submit(
 
 def _save_events(item_id: uuid.UUID, metadata: str, key: str | None, data: bytes | None) -> str:
     """What intake's event-store save does for a new portal item, without its checks."""
+    item, index = portal_item(item_id, metadata, key, data)
+    state["events"].save(item, index)  # type: ignore[attr-defined]
+    return str(item.id)
+
+
+def portal_item(
+    item_id: uuid.UUID, metadata: str, key: str | None, data: bytes | None
+) -> tuple[MailItem, ReferenceIndex]:
+    """The aggregates intake records for a new portal item (also bench/intake_parts.py)."""
     fields = json.loads(metadata)
     now = datetime.now(UTC)
     reference = str(Reference.generate("BENCH", now.year))
@@ -148,5 +165,4 @@ def _save_events(item_id: uuid.UUID, metadata: str, key: str | None, data: bytes
         ),
         station_id=None,
     )
-    state["events"].save(item, ReferenceIndex(reference=reference, item_id=item.id))  # type: ignore[attr-defined]
-    return str(item.id)
+    return item, ReferenceIndex(reference=reference, item_id=item.id)
