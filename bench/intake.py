@@ -151,6 +151,12 @@ def merged(runs: list[dict]) -> dict:
     )
 
 
+def round_ratios(side_runs: list[dict], bare_runs: list[dict]) -> str:
+    """``low–high`` of the side's throughput over the ceiling's, round by round."""
+    ratios = [r["per_second"] / b["per_second"] for r, b in zip(side_runs, bare_runs, strict=True)]
+    return f"{min(ratios):.2f}–{max(ratios):.2f}"
+
+
 @dataclass
 class Side:
     """One app of a comparison: its name, URL and server process (its CPU is its tree's)."""
@@ -343,9 +349,11 @@ def main() -> None:
         print(f"{per_round * rounds} requests per side, in {rounds} alternating rounds")
         # "app CPU": the app's CPU per request, and over the bare ceiling's: steadier on a
         # shared host than the throughput ratio (moto and the client weigh on every side).
+        # "rounds": the lowest and highest ratio of a round against the ceiling's round
+        # just before it: how far one short run may stray on this machine.
         print(
             f"{'concurrency':>11}  {'side':<26} {'subm/s':>7} {'p99 ms':>7} {'ratio':>6}"
-            f" {'app CPU ms':>10} {'(×)':>6}  errors"
+            f" {'rounds':>9} {'app CPU ms':>10} {'(×)':>6}  errors"
         )
         profiles: list[str] = []
         for concurrency in args.concurrency:
@@ -368,10 +376,12 @@ def main() -> None:
             for side in sides:
                 r = results[side.name]
                 app = _per_request(cpu[side.name], "app", r)
+                spread = round_ratios(runs[side.name], runs[sides[0].name])
                 print(
                     f"{concurrency:>11}  {side.name:<26} {r['per_second']:>7.1f} "
                     f"{r['p99_ms']:>7.1f} {r['per_second'] / bare['per_second']:>6.2f} "
-                    f"{1000 * app:>10.2f} {app / bare_app:>5.2f}×  {r['errors'] or '-'}"
+                    f"{spread:>9} {1000 * app:>10.2f} {app / bare_app:>5.2f}×  "
+                    f"{r['errors'] or '-'}"
                 )
             profiles.append(
                 f"CPU ms per request at concurrency {concurrency}: "
