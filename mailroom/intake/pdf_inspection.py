@@ -1,11 +1,12 @@
-"""Inspection of PDF uploads with pypdf: structure only, no page is ever rendered or decoded.
+"""Inspection of PDF uploads: structure only, no page is ever rendered or decoded.
 
 Checks, in order: a readable end of file (so truncated files are rejected without a repair
 attempt), encryption (the empty user password is tried, nothing else), the page count, and
 then the document is scanned for active content, attachments and oversized page images.
-A file whose end looks intact is read in pypdf's strict mode first; only what strict mode
-refuses or warns about is read again in non-strict mode, whose repairs are detected from
-the warnings it logs.
+A file whose end looks intact is read by qpdf first (``pdf_quick``: the common, well-formed
+upload); what qpdf does not read cleanly is read in pypdf's strict mode, and what strict
+mode refuses or warns about again in non-strict mode, whose repairs are detected from the
+warnings it logs.
 """
 
 from __future__ import annotations
@@ -25,16 +26,17 @@ from mailroom.intake.content import Content
 from mailroom.intake.inspection_errors import (
     DamagedFileError,
     EncryptedPdfError,
-    NoPagesError,
     PdfTooComplexError,
     RejectedFileError,
-    TooManyPagesError,
 )
+from mailroom.intake.pdf_quick import Findings, read_cleanly
 from mailroom.intake.pdf_structure import (
     RawReader,
-    active_content_flags,
-    attachment_names,
     check_page_images,
+    checked_page_count,
+    content_flags,
+    dictionary,
+    pypdf_stream_dictionary,
     resolve,
 )
 
@@ -69,8 +71,6 @@ _XREF_SAMPLE_ENTRIES = 8
 _XREF_SAMPLE_BYTES = 1024
 _XREF_WINDOW = 4096  # leading whitespace, the xref header and the sampled entries
 _HEADER_WINDOW = 64
-
-Findings = tuple[int, list[str]]  # page count and flags
 
 
 class _PypdfWarnings(logging.Handler):
@@ -186,34 +186,25 @@ def _encryption_flags(reader: PdfReader, filename: str | None) -> list[str]:
     return [FLAG_RESTRICTED]
 
 
-def _declared_page_count(reader: PdfReader) -> int | None:
-    pages = resolve(resolve(reader.trailer.get("/Root")).get("/Pages"))
-    count = resolve(pages.get("/Count")) if isinstance(pages, dict) else None
-    return count if isinstance(count, int) else None
-
-
-def _page_count(reader: PdfReader, limits: UploadLimits, filename: str | None) -> int:
-    """Reject on the declared /Count first, so a huge page tree is never walked."""
-    declared = _declared_page_count(reader)
-    pages = declared if declared is not None and declared > limits.max_pages else len(reader.pages)
-    if pages == 0:
-        raise NoPagesError("PDF has no pages", filename=filename)
-    if pages > limits.max_pages:
-        raise TooManyPagesError(
-            f"too many pages ({pages} > limit {limits.max_pages})", filename=filename
-        )
-    return pages
+def _declared_page_count(reader: PdfReader) -> object:
+    pages = dictionary(dictionary(reader.trailer.get("/Root")).get("/Pages"))
+    return resolve(pages.get("/Count"))
 
 
 def _inspect_document(
     reader: PdfReader, raw: RawReader, limits: UploadLimits, filename: str | None
 ) -> Findings:
     flags = _encryption_flags(reader, filename)
-    pages = _page_count(reader, limits, filename)
+    pages = checked_page_count(
+        _declared_page_count(reader), lambda: len(reader.pages), limits, filename
+    )
+
+    def stream_dictionary(value: object) -> dict[object, object]:
+        return pypdf_stream_dictionary(reader, raw, value)
+
     for number, page in enumerate(reader.pages, start=1):
-        check_page_images(reader, raw, page, number, limits, filename)
-    flags += active_content_flags(reader)
-    flags += [f"PDF contains an attachment ({name})" for name in attachment_names(reader)]
+        check_page_images(stream_dictionary, page, number, limits, filename)
+    flags += content_flags(dictionary(reader.trailer.get("/Root")), reader.pages)
     return pages, flags
 
 
@@ -256,6 +247,9 @@ def inspect_pdf(
         return content.read_at(header_offset + offset, length)
 
     if end_state == "clean":
+        quick = read_cleanly(content, header_offset, limits, filename)
+        if quick is not None:
+            return quick
         strict = _strictly_read(content, header_offset, raw, limits, filename)
         if strict is not None:
             return strict

@@ -2,20 +2,29 @@
 
 Nothing here decodes a content stream or extracts an attachment; only dictionaries are
 read. Every walk has a depth or count cap so crafted files with cycles or huge arrays
-cannot make the inspection slow.
+cannot make the inspection slow. The walks take the catalog and the pages of either
+reader the inspection uses — pypdf's objects, or qpdf's through pikepdf (``pdf_quick``) —
+so both look for the same things in the same places.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from pypdf import PageObject, PdfReader
+import pikepdf
+from pypdf import PdfReader
 from pypdf.generic import DictionaryObject, IndirectObject
 
-from mailroom.intake.inspection_errors import ImageTooLargeError, printable_name
+from mailroom.intake.inspection_errors import (
+    ImageTooLargeError,
+    NoPagesError,
+    TooManyPagesError,
+    printable_name,
+)
 
 if TYPE_CHECKING:
     from mailroom.intake.inspection import UploadLimits
@@ -32,16 +41,24 @@ _OBJECT_START = re.compile(rb"\s*\d+\s+\d+\s+obj\s*")
 _STREAM_KEYWORD = re.compile(rb">>\s*stream[\r\n ]")
 
 RawReader = Callable[[int, int], bytes]  # (offset, length) -> bytes of the PDF body
+StreamDictionary = Callable[[Any], dict[Any, Any]]  # an XObject -> its dictionary
 
 
 def resolve(value: Any) -> Any:
-    """Follow an indirect reference; plain values are returned unchanged."""
+    """Follow an indirect reference; plain values are returned unchanged (pikepdf follows
+    references itself)."""
     return value.get_object() if isinstance(value, IndirectObject) else value
 
 
-def _dictionary(value: Any) -> dict[Any, Any]:
+def dictionary(value: Any) -> dict[Any, Any]:
+    """A dictionary (or a stream's dictionary) as a dict of its entries; {} for anything
+    else. pikepdf's are copied shallowly: names are the keys, values stay qpdf's."""
     resolved = resolve(value)
-    return resolved if isinstance(resolved, dict) else {}
+    if isinstance(resolved, dict):
+        return resolved
+    if isinstance(resolved, (pikepdf.Dictionary, pikepdf.Stream)):
+        return dict(resolved.items())
+    return {}
 
 
 def _items(value: Any) -> list[Any]:
@@ -51,12 +68,14 @@ def _items(value: Any) -> list[Any]:
         return []
     if isinstance(resolved, list):
         return list(resolved[:_MAX_ITEMS_PER_ARRAY])
+    if isinstance(resolved, pikepdf.Array):
+        return list(itertools.islice(resolved, _MAX_ITEMS_PER_ARRAY))
     return [resolved]
 
 
 def _action_flags(action: Any, depth: int = 0) -> set[str]:
     """Active content in an action dictionary and the chain of its /Next actions."""
-    action = _dictionary(action)
+    action = dictionary(action)
     if not action or depth > _MAX_ACTION_DEPTH:
         return set()
     flags: set[str] = set()
@@ -73,25 +92,24 @@ def _action_flags(action: Any, depth: int = 0) -> set[str]:
 def _additional_action_flags(holder: dict[Any, Any]) -> set[str]:
     """Flags for the /AA (additional actions) of a catalog, page or annotation."""
     flags: set[str] = set()
-    for action in _dictionary(holder.get("/AA")).values():
+    for action in dictionary(holder.get("/AA")).values():
         flags |= _action_flags(action)
     return flags
 
 
-def _annotations(page: PageObject) -> Iterable[dict[Any, Any]]:
+def _annotations(page: dict[Any, Any]) -> Iterable[dict[Any, Any]]:
     for annotation in _items(page.get("/Annots")):
-        resolved = _dictionary(annotation)
+        resolved = dictionary(annotation)
         if resolved:
             yield resolved
 
 
-def active_content_flags(reader: PdfReader) -> list[str]:
+def active_content_flags(catalog: dict[Any, Any], pages: Iterable[dict[Any, Any]]) -> list[str]:
     """JavaScript or Launch actions at document open, in the name tree, on pages or links."""
-    catalog = _dictionary(reader.trailer.get("/Root"))
     flags = _action_flags(catalog.get("/OpenAction")) | _additional_action_flags(catalog)
-    if "/JavaScript" in _dictionary(catalog.get("/Names")):
+    if "/JavaScript" in dictionary(catalog.get("/Names")):
         flags.add(FLAG_JAVASCRIPT)
-    for page in reader.pages:
+    for page in pages:
         flags |= _additional_action_flags(page)
         for annotation in _annotations(page):
             flags |= _action_flags(annotation.get("/A")) | _additional_action_flags(annotation)
@@ -104,15 +122,17 @@ def _text(value: Any) -> str | None:
         return value
     if isinstance(value, bytes):
         return value.decode("latin-1")
+    if isinstance(value, pikepdf.String):
+        return str(value)
     return None
 
 
 def _file_specification_name(specification: Any, fallback: str | None = None) -> str | None:
-    specification = resolve(specification)
-    if not isinstance(specification, dict):
+    entries = dictionary(specification)
+    if not entries:  # a plain file name (or nothing)
         return _text(specification) or fallback
     for key in ("/UF", "/F", "/DOS", "/Unix", "/Mac"):
-        name = _text(specification.get(key))
+        name = _text(entries.get(key))
         if name:
             return name
     return fallback
@@ -120,7 +140,7 @@ def _file_specification_name(specification: Any, fallback: str | None = None) ->
 
 def _embedded_files_tree(catalog: dict[Any, Any]) -> Iterable[str | None]:
     """Names from the /EmbeddedFiles name tree, walking a capped number of nodes."""
-    pending = [_dictionary(_dictionary(catalog.get("/Names")).get("/EmbeddedFiles"))]
+    pending = [dictionary(dictionary(catalog.get("/Names")).get("/EmbeddedFiles"))]
     visited = 0
     while pending and visited < _MAX_NAME_TREE_NODES:
         node = pending.pop()
@@ -128,15 +148,14 @@ def _embedded_files_tree(catalog: dict[Any, Any]) -> Iterable[str | None]:
         pairs = _items(node.get("/Names"))
         for key, specification in zip(pairs[::2], pairs[1::2], strict=False):
             yield _file_specification_name(specification, fallback=_text(key))
-        pending.extend(_dictionary(kid) for kid in _items(node.get("/Kids")))
+        pending.extend(dictionary(kid) for kid in _items(node.get("/Kids")))
 
 
-def attachment_names(reader: PdfReader) -> list[str]:
+def attachment_names(catalog: dict[Any, Any], pages: Iterable[dict[Any, Any]]) -> list[str]:
     """Names of embedded files (name tree, associated files, file attachment annotations)."""
-    catalog = _dictionary(reader.trailer.get("/Root"))
     found: list[str | None] = list(_embedded_files_tree(catalog))
     found += [_file_specification_name(spec) for spec in _items(catalog.get("/AF"))]
-    for page in reader.pages:
+    for page in pages:
         for annotation in _annotations(page):
             if resolve(annotation.get("/Subtype")) == "/FileAttachment":
                 found.append(_file_specification_name(annotation.get("/FS"), "unnamed"))
@@ -144,7 +163,34 @@ def attachment_names(reader: PdfReader) -> list[str]:
     return list(names)[:_MAX_REPORTED_ATTACHMENTS]
 
 
-def _stream_dictionary(reader: PdfReader, raw: RawReader, value: Any) -> dict[Any, Any]:
+def content_flags(catalog: dict[Any, Any], pages: Iterable[dict[Any, Any]]) -> list[str]:
+    """What the document is flagged for: active content, then each attachment."""
+    pages = list(pages)
+    attachments = attachment_names(catalog, pages)
+    return active_content_flags(catalog, pages) + [
+        f"PDF contains an attachment ({name})" for name in attachments
+    ]
+
+
+def checked_page_count(
+    declared: Any, count_pages: Callable[[], int], limits: UploadLimits, filename: str | None
+) -> int:
+    """The page count, rejected on the declared /Count first (so a huge page tree is never
+    walked, ``count_pages``), then on the pages found."""
+    if isinstance(declared, int) and not isinstance(declared, bool) and declared > limits.max_pages:
+        pages = declared
+    else:
+        pages = count_pages()
+    if pages == 0:
+        raise NoPagesError("PDF has no pages", filename=filename)
+    if pages > limits.max_pages:
+        raise TooManyPagesError(
+            f"too many pages ({pages} > limit {limits.max_pages})", filename=filename
+        )
+    return pages
+
+
+def pypdf_stream_dictionary(reader: PdfReader, raw: RawReader, value: Any) -> dict[Any, Any]:
     """The dictionary of an XObject without reading its stream data.
 
     pypdf loads a stream's whole data when it resolves the object; for a page image that
@@ -153,7 +199,7 @@ def _stream_dictionary(reader: PdfReader, raw: RawReader, value: Any) -> dict[An
     inside object streams). Anything unusual falls back to pypdf's own resolution.
     """
     if not isinstance(value, IndirectObject):
-        return _dictionary(value)
+        return dictionary(value)
     offset = reader.xref.get(value.generation, {}).get(value.idnum)
     if isinstance(offset, int):
         window = raw(offset, _DICTIONARY_WINDOW)
@@ -164,22 +210,22 @@ def _stream_dictionary(reader: PdfReader, raw: RawReader, value: Any) -> dict[An
             )
             if isinstance(parsed, dict):
                 return parsed
-    return _dictionary(value)
+    return dictionary(value)
 
 
 def check_page_images(
-    reader: PdfReader,
-    raw: RawReader,
-    page: PageObject,
+    stream_dictionary: StreamDictionary,
+    page: dict[Any, Any],
     number: int,
     limits: UploadLimits,
     filename: str | None,
 ) -> None:
-    """Reject a page whose image XObjects would decode to more pixels than allowed."""
-    resources = _dictionary(page.get("/Resources"))
-    xobjects = _dictionary(resources.get("/XObject"))
+    """Reject a page whose image XObjects would decode to more pixels than allowed.
+    ``stream_dictionary``: how the reader gets an image's dictionary without its data."""
+    resources = dictionary(page.get("/Resources"))
+    xobjects = dictionary(resources.get("/XObject"))
     for reference in list(xobjects.values())[:_MAX_ITEMS_PER_ARRAY]:
-        image = _stream_dictionary(reader, raw, reference)
+        image = stream_dictionary(reference)
         if resolve(image.get("/Subtype")) != "/Image":
             continue
         width, height = resolve(image.get("/Width")), resolve(image.get("/Height"))

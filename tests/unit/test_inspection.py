@@ -144,13 +144,6 @@ def _strictness_of_each_reading(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return seen
 
 
-def test_a_well_formed_pdf_is_read_once_in_strict_mode(monkeypatch: pytest.MonkeyPatch) -> None:
-    readings = _strictness_of_each_reading(monkeypatch)
-    result = inspect_file(documents.text_pdf(["Seite 1", "Seite 2"]), filename="a.pdf")
-    assert result == InspectedFile(PDF, 2, ())
-    assert readings == [True]
-
-
 def _catalog_naming_pages_twice() -> bytes:
     pdf = documents.text_pdf(["Seite 1"])
     twice = pdf.replace(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Pages 2 0 R   /Pages 2 0 R >>")
