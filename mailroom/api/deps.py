@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 
 from aggregates import ids
 from aggregates.portal_client import PortalClient
@@ -78,6 +79,39 @@ async def get_portal_client(
 
 
 PortalClientDep = Annotated[PortalClient, Depends(get_portal_client)]
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY = 200
+# What FastAPI would document for ``Header(alias=IDEMPOTENCY_KEY, max_length=200)``.
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": IDEMPOTENCY_KEY,
+    "in": "header",
+    "required": False,
+    "schema": {
+        "anyOf": [{"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY}, {"type": "null"}],
+        "title": IDEMPOTENCY_KEY,
+    },
+}
+
+
+def idempotency_key_of(request: Request) -> str | None:
+    """The request's Idempotency-Key, read like the client (``portal_client_of``) for an
+    endpoint that takes only the request; a longer one is refused as FastAPI's
+    ``Header(max_length=200)`` would refuse it (422 naming the header)."""
+    value = request.headers.get(IDEMPOTENCY_KEY)
+    if value is not None and len(value) > MAX_IDEMPOTENCY_KEY:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "string_too_long",
+                    "loc": ("header", IDEMPOTENCY_KEY),
+                    "msg": f"String should have at most {MAX_IDEMPOTENCY_KEY} characters",
+                    "input": value,
+                    "ctx": {"max_length": MAX_IDEMPOTENCY_KEY},
+                }
+            ]
+        )
+    return value
 
 
 def client_key(request: Request) -> str:

@@ -253,3 +253,15 @@ def test_health_and_openapi(client):
         "/api/v1/status/{reference}",
         "/api/v1/services",
     } <= set(paths)
+
+
+def test_an_idempotency_key_over_200_characters_is_refused_naming_the_header(client, mailroom):
+    files = [("antrag.pdf", documents.text_pdf("Antrag"))]
+    response = submit(client, files, headers={"Idempotency-Key": "k" * 201})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    (detail,) = response.json()["details"]
+    assert detail["field"] == "header.Idempotency-Key"
+    assert "200" in detail["problem"]
+    assert stored_nothing(mailroom)
+    assert submit(client, files, headers={"Idempotency-Key": "k" * 200}).status_code == 202

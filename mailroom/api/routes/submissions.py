@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import URLPath
 
-from mailroom.api.deps import portal_client_of
+from mailroom.api.deps import IDEMPOTENCY_KEY_PARAMETER, idempotency_key_of, portal_client_of
 from mailroom.api.multipart import received_form
 from mailroom.api.schemas import ErrorOut, SubmissionMetadata, SubmissionReceipt
 from mailroom.bootstrap import Mailroom
@@ -53,20 +53,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status_code=202,
     response_model=SubmissionReceipt,
     responses={401: {"model": ErrorOut}, **ERRORS},
-    openapi_extra=multipart_body(metadata=True),
+    openapi_extra={**multipart_body(metadata=True), "parameters": [IDEMPOTENCY_KEY_PARAMETER]},
 )
-async def submit(
-    request: Request,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
-) -> Response:
+async def submit(request: Request) -> Response:
     """Accept a submission from the citizen portal: durable before 202 is returned.
 
     The portal authenticates with its client key (``Authorization: Bearer KEY``); an
     Idempotency-Key is scoped to the client that sends it."""
-    # The mailroom and the client are looked up here, not as FastAPI dependencies: solving
-    # those costs more per submission than the lookups (the bearer scheme is documented by
-    # api.openapi, which knows the path).
+    # The mailroom, the client and the Idempotency-Key are read here, not as FastAPI
+    # parameters and dependencies: solving those costs more per submission than reading
+    # them (the header is documented above, the bearer scheme by api.openapi).
     mailroom: Mailroom = request.app.state.mailroom
+    idempotency_key = idempotency_key_of(request)
     client = await portal_client_of(request)
     async with received_form(request, mailroom.spool, mailroom.receive_limits) as form:
         parsed = _metadata(form.fields.get("metadata"))
