@@ -59,14 +59,8 @@ async def portal_client_of(request: Request) -> PortalClient:
     A key this process accepted a moment ago is answered on the event loop; otherwise the
     client is read from the event store in a worker thread.
     """
-    return await get_portal_client(request.app.state.mailroom, request.headers.get("authorization"))
-
-
-async def get_portal_client(
-    mailroom: MailroomDep, authorization: Annotated[str | None, Header()] = None
-) -> PortalClient:
-    """The portal client whose key is the bearer token (see ``portal_client_of``)."""
-    scheme, _, token = (authorization or "").partition(" ")
+    mailroom: Mailroom = request.app.state.mailroom
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         token = ""
     service = mailroom.services.portal_clients
@@ -77,8 +71,6 @@ async def get_portal_client(
     except PortalClientRefusedError as exc:
         raise NotAuthenticatedError(str(exc), exc.code) from None
 
-
-PortalClientDep = Annotated[PortalClient, Depends(get_portal_client)]
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 200

@@ -29,8 +29,9 @@ from mailroom.intake.inspection_errors import (
     PdfTooComplexError,
     RejectedFileError,
 )
-from mailroom.intake.pdf_quick import Findings, read_cleanly
+from mailroom.intake.pdf_quick import read_cleanly
 from mailroom.intake.pdf_structure import (
+    Findings,
     RawReader,
     check_page_images,
     checked_page_count,
@@ -186,25 +187,20 @@ def _encryption_flags(reader: PdfReader, filename: str | None) -> list[str]:
     return [FLAG_RESTRICTED]
 
 
-def _declared_page_count(reader: PdfReader) -> object:
-    pages = dictionary(dictionary(reader.trailer.get("/Root")).get("/Pages"))
-    return resolve(pages.get("/Count"))
-
-
 def _inspect_document(
     reader: PdfReader, raw: RawReader, limits: UploadLimits, filename: str | None
 ) -> Findings:
     flags = _encryption_flags(reader, filename)
-    pages = checked_page_count(
-        _declared_page_count(reader), lambda: len(reader.pages), limits, filename
-    )
+    catalog = dictionary(reader.trailer.get("/Root"))
+    declared = resolve(dictionary(catalog.get("/Pages")).get("/Count"))
+    pages = checked_page_count(declared, lambda: len(reader.pages), limits, filename)
 
     def stream_dictionary(value: object) -> dict[object, object]:
         return pypdf_stream_dictionary(reader, raw, value)
 
     for number, page in enumerate(reader.pages, start=1):
         check_page_images(stream_dictionary, page, number, limits, filename)
-    flags += content_flags(dictionary(reader.trailer.get("/Root")), reader.pages)
+    flags += content_flags(catalog, reader.pages)
     return pages, flags
 
 

@@ -11,13 +11,14 @@ are flagged and encryption is judged.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pikepdf
 
 from mailroom.intake.content import Content
 from mailroom.intake.inspection_errors import RejectedFileError
 from mailroom.intake.pdf_structure import (
+    Findings,
     check_page_images,
     checked_page_count,
     content_flags,
@@ -26,8 +27,6 @@ from mailroom.intake.pdf_structure import (
 
 if TYPE_CHECKING:
     from mailroom.intake.inspection import UploadLimits
-
-Findings = tuple[int, list[str]]  # page count and flags
 
 
 def read_cleanly(
@@ -55,7 +54,7 @@ def read_cleanly(
 
 def _inspect(pdf: pikepdf.Pdf, limits: UploadLimits, filename: str | None) -> Findings:
     catalog = dictionary(pdf.Root)
-    declared: Any = dictionary(catalog.get("/Pages")).get("/Count")
+    declared = dictionary(catalog.get("/Pages")).get("/Count")
     pages = checked_page_count(declared, lambda: len(pdf.pages), limits, filename)
     page_dictionaries = [dictionary(page.obj) for page in pdf.pages]
     for number, page in enumerate(page_dictionaries, start=1):

@@ -42,6 +42,7 @@ _STREAM_KEYWORD = re.compile(rb">>\s*stream[\r\n ]")
 
 RawReader = Callable[[int, int], bytes]  # (offset, length) -> bytes of the PDF body
 StreamDictionary = Callable[[Any], dict[Any, Any]]  # an XObject -> its dictionary
+Findings = tuple[int, list[str]]  # page count and flags
 
 
 def resolve(value: Any) -> Any:
