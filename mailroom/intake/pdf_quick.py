@@ -1,8 +1,8 @@
 """The common PDF upload read with qpdf (pikepdf): well-formed, not encrypted, no repair.
 
 Nearly every upload is such a file, and qpdf, in C++, opens it and walks its pages in a
-fraction of pypdf's time (for the benchmark's one-page letter 0.06 against 0.33–0.45 ms,
-most of intake's own CPU per submission). The findings come from the same walks
+fraction of pypdf's time: the whole check of the benchmark's one-page letter takes 0.13–0.15
+ms of CPU instead of 0.33–0.45 (``bench/intake_parts.py``). The findings come from the same walks
 (``pdf_structure``) as pypdf's, over qpdf's objects. Anything qpdf does not read cleanly —
 an error, a warning (a repair it would make), encryption, bytes before the header — gives
 None, and pypdf's readings decide as before (``pdf_inspection``): that is where repairs
